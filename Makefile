@@ -1,0 +1,30 @@
+# The two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+.PHONY: run test setup build bench golden docs
+
+setup:
+	scripts/setup.sh
+
+build: setup
+	. scripts/env.sh && cargo build --release -p auster-cli
+
+## Sets up, builds and starts the platform (for now: runs a sample model on bundled data).
+run: build
+	. scripts/env.sh && "$$CARGO_TARGET_DIR/release/auster" run seeds/models/momentum-strategy.json --format table
+
+## Sets up and runs every suite; prints a summary; non-zero on any failure.
+test: setup
+	tests/run
+
+## Regenerates the golden cases from the reference libraries (on purpose only).
+golden: setup
+	. scripts/env.sh && "$$AUSTER_VENV/bin/python" tests/reference/generate.py
+
+## Regenerates docs/dsl.md from the primitive registry.
+docs:
+	. scripts/env.sh && cargo run --quiet -p auster-cli -- docs > docs/dsl.md
+
+bench: build
+	. scripts/env.sh && "$$CARGO_TARGET_DIR/release/auster" bench engine

@@ -1,0 +1,48 @@
+//! `auster`: the command-line face of the platform (interfaces.md §2).
+//!
+//! Exit codes: 0 success, 1 a model or input error (message on stderr), 2 a usage error.
+
+mod bench;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "auster", version, about = "Auster Models: discover, run, publish and fork quantitative finance models.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a model (a file path or a seed slug) and print its RunResult.
+    Run(run::RunArgs),
+    /// Validate a model file; print every problem with its path.
+    Validate(run::ValidateArgs),
+    /// Print the DSL reference generated from the primitive registry (docs/dsl.md).
+    Docs,
+    /// Print the primitive catalogue as JSON (what GET /api/primitives serves).
+    Primitives,
+    /// Run the performance suite and print the figures.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => run::validate(a),
+        Command::Docs => {
+            print!("{}", auster_engine::docs::reference_markdown());
+            ExitCode::SUCCESS
+        }
+        Command::Primitives => {
+            println!("{}", serde_json::to_string_pretty(&auster_engine::registry().catalogue_json()).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Command::Bench(a) => bench::bench(a),
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need, idempotently. Safe to re-run.
+#   scripts/setup.sh            Rust components + Python reference venv
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Rust toolchain components"
+command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first (https://rustup.rs)"; exit 1; }
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+
+step "Python venv with the reference libraries ($AUSTER_VENV)"
+if [ ! -x "$AUSTER_VENV/bin/python" ]; then
+  python3 -m venv "$AUSTER_VENV"
+fi
+stamp="$AUSTER_VENV/.requirements.sha256"
+want=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$AUSTER_VENV/bin/pip" install -q --upgrade pip
+  "$AUSTER_VENV/bin/pip" install -q -r tests/requirements.txt
+  echo "$want" > "$stamp"
+else
+  echo "up to date"
+fi

@@ -1,0 +1,5 @@
+//! Numeric building blocks shared by primitives: date alignment, rolling windows,
+//! compensated sums. Kept free of DSL concerns so they are easy to test and benchmark.
+
+pub mod align;
+pub mod rolling;

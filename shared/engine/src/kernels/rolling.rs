@@ -1,0 +1,1 @@
+//! Rolling-window kernels (O(n) whatever the window where the statistic allows).

@@ -1,0 +1,6 @@
+//! analysis: see dsl.md §5. (Family file; primitives are added to `PRIMITIVES`.)
+
+use crate::registry::Primitive;
+
+/// The analysis family.
+pub static PRIMITIVES: &[&Primitive] = &[];

@@ -1,0 +1,6 @@
+//! filters: see dsl.md §5. (Family file; primitives are added to `PRIMITIVES`.)
+
+use crate::registry::Primitive;
+
+/// The filters family.
+pub static PRIMITIVES: &[&Primitive] = &[];

@@ -1,0 +1,6 @@
+//! technical: see dsl.md §5. (Family file; primitives are added to `PRIMITIVES`.)
+
+use crate::registry::Primitive;
+
+/// The technical family.
+pub static PRIMITIVES: &[&Primitive] = &[];
