@@ -14,6 +14,9 @@ pub struct BenchArgs {
 
 /// Runs a benchmark suite.
 pub fn bench(args: BenchArgs) -> ExitCode {
-    eprintln!("error: benchmark suite {:?} is not available yet", args.suite);
+    eprintln!(
+        "error: benchmark suite {:?} is not available yet",
+        args.suite
+    );
     ExitCode::from(2)
 }

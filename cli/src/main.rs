@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "auster", version, about = "Auster Models: discover, run, publish and fork quantitative finance models.")]
+#[command(
+    name = "auster",
+    version,
+    about = "Auster Models: discover, run, publish and fork quantitative finance models."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,7 +44,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Primitives => {
-            println!("{}", serde_json::to_string_pretty(&auster_engine::registry().catalogue_json()).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&auster_engine::registry().catalogue_json())
+                    .unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         Command::Bench(a) => bench::bench(a),

@@ -46,12 +46,16 @@ pub struct ValidateArgs {
 
 /// Where bundled datasets live (`AUSTER_DATASETS`, default `seeds/data`).
 pub fn datasets_root() -> PathBuf {
-    std::env::var_os("AUSTER_DATASETS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("seeds/data"))
+    std::env::var_os("AUSTER_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("seeds/data"))
 }
 
 /// Where seed models live (`AUSTER_SEEDS`, default `seeds/models`).
 pub fn seeds_root() -> PathBuf {
-    std::env::var_os("AUSTER_SEEDS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("seeds/models"))
+    std::env::var_os("AUSTER_SEEDS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("seeds/models"))
 }
 
 /// Reads a model given as a path or a seed slug; `Err` is a message for stderr.
@@ -63,18 +67,33 @@ pub fn read_model_json(model: &str) -> Result<(PathBuf, Json), String> {
         let seed = seeds_root().join(format!("{model}.json"));
         if !seed.is_file() {
             let mut slugs: Vec<String> = std::fs::read_dir(seeds_root())
-                .map(|rd| rd.filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".json").map(String::from)).collect())
+                .map(|rd| {
+                    rd.filter_map(|e| {
+                        e.ok()?
+                            .file_name()
+                            .to_str()?
+                            .strip_suffix(".json")
+                            .map(String::from)
+                    })
+                    .collect()
+                })
                 .unwrap_or_default();
             slugs.sort();
             return Err(format!(
                 "no model file {model:?} and no seed with that slug. Seeds: {}.",
-                if slugs.is_empty() { "none found (set AUSTER_SEEDS)".into() } else { slugs.join(", ") }
+                if slugs.is_empty() {
+                    "none found (set AUSTER_SEEDS)".into()
+                } else {
+                    slugs.join(", ")
+                }
             ));
         }
         seed
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let json = serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let json = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
     Ok((path, json))
 }
 
@@ -91,7 +110,9 @@ fn print_issues(issues: &[Issue], format: Format) {
 fn parse_inputs(raw: &[String]) -> Result<Map<String, Json>, String> {
     let mut out = Map::new();
     for kv in raw {
-        let (k, v) = kv.split_once('=').ok_or_else(|| format!("--input {kv:?} must be NAME=VALUE"))?;
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--input {kv:?} must be NAME=VALUE"))?;
         out.insert(k.trim().to_string(), Json::String(v.to_string()));
     }
     Ok(out)
@@ -106,7 +127,11 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let limits = if args.unlimited { Limits::unlimited() } else { Limits::default() };
+    let limits = if args.unlimited {
+        Limits::unlimited()
+    } else {
+        Limits::default()
+    };
     let (_, json) = match read_model_json(&args.model) {
         Ok(x) => x,
         Err(e) => {
@@ -152,7 +177,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         error: None,
     };
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&result).unwrap_or_default()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        ),
         Format::Table => print_table(&result),
     }
     ExitCode::SUCCESS
@@ -163,34 +191,64 @@ fn fmt_opt(x: Option<f64>) -> String {
 }
 
 fn print_table(r: &RunResult) {
-    println!("{} (engine {}, {:.3} ms)", r.model_slug, r.engine_version, r.runtime_ms);
+    println!(
+        "{} (engine {}, {:.3} ms)",
+        r.model_slug, r.engine_version, r.runtime_ms
+    );
     for s in &r.outputs.scalars {
         println!("  {:<32} {}", s.label, fmt_opt(s.value));
     }
     for s in &r.outputs.series {
-        let first = s.points.first().map(|(d, v)| format!("{d} {}", fmt_opt(*v))).unwrap_or_default();
-        let last = s.points.last().map(|(d, v)| format!("{d} {}", fmt_opt(*v))).unwrap_or_default();
-        println!("  series {:<24} {} points  first {first}  last {last}", s.label, s.points.len());
+        let first = s
+            .points
+            .first()
+            .map(|(d, v)| format!("{d} {}", fmt_opt(*v)))
+            .unwrap_or_default();
+        let last = s
+            .points
+            .last()
+            .map(|(d, v)| format!("{d} {}", fmt_opt(*v)))
+            .unwrap_or_default();
+        println!(
+            "  series {:<24} {} points  first {first}  last {last}",
+            s.label,
+            s.points.len()
+        );
     }
     for t in &r.outputs.tables {
-        println!("  table {} ({} rows)", t.label.as_deref().unwrap_or(&t.id), t.rows.len());
+        println!(
+            "  table {} ({} rows)",
+            t.label.as_deref().unwrap_or(&t.id),
+            t.rows.len()
+        );
         println!("    {}", t.columns.join("\t"));
         for row in t.rows.iter().take(20) {
-            let cells: Vec<String> = row.iter().map(|c| match c {
-                Json::Number(n) => n.as_f64().map_or(n.to_string(), |x| format!("{x:.6}")),
-                Json::String(s) => s.clone(),
-                Json::Null => "—".into(),
-                other => other.to_string(),
-            }).collect();
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    Json::Number(n) => n.as_f64().map_or(n.to_string(), |x| format!("{x:.6}")),
+                    Json::String(s) => s.clone(),
+                    Json::Null => "—".into(),
+                    other => other.to_string(),
+                })
+                .collect();
             println!("    {}", cells.join("\t"));
         }
     }
     println!("  steps:");
     for s in &r.steps {
-        println!("    {:<20} {:<22} {:>9.4} ms  {} × {}", s.id, s.operation, s.ms, s.kind, s.len);
+        println!(
+            "    {:<20} {:<22} {:>9.4} ms  {} × {}",
+            s.id, s.operation, s.ms, s.kind, s.len
+        );
     }
     for d in &r.data_sources {
-        println!("  data: {} {} sha256:{}", d.provider, d.dataset, &d.hash[..16.min(d.hash.len())]);
+        println!(
+            "  data: {} {} sha256:{}",
+            d.provider,
+            d.dataset,
+            &d.hash[..16.min(d.hash.len())]
+        );
     }
 }
 
@@ -208,7 +266,12 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
             if args.format == Format::Json {
                 println!("{}", serde_json::json!({"valid": true, "errors": []}));
             } else {
-                println!("{} ({}): valid, {} steps", path.display(), m.slug, m.dsl.steps.len());
+                println!(
+                    "{} ({}): valid, {} steps",
+                    path.display(),
+                    m.slug,
+                    m.dsl.steps.len()
+                );
             }
             ExitCode::SUCCESS
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the engine's golden cases with the reference libraries.
 
-Usage:  python tests/reference/generate.py [--check]
+Usage:  python tests/reference/generate.py [--check] [--only FAMILY]
 
 Each `cases_<family>.py` module exposes `cases()` returning golden cases built with
 `common.case`. They are written to `golden/<family>.json`. With --check nothing is
@@ -40,10 +40,13 @@ def render(family, cases):
 
 def main():
     check = "--check" in sys.argv
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     out_dir = HERE / "golden"
     out_dir.mkdir(exist_ok=True)
     stale = []
     for family in FAMILIES:
+        if only and family != only:
+            continue
         path = HERE / f"cases_{family}.py"
         if not path.exists():
             continue

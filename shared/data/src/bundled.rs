@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use auster_engine::data::BoxFuture;
-use auster_engine::{content_hash, date, DataError, DataRequest, DataSource, Fetched, Frame, Series, Value};
+use auster_engine::{
+    content_hash, date, DataError, DataRequest, DataSource, Fetched, Frame, Series, Value,
+};
 
 use crate::csv_read::{parse_dated_csv, DatedColumns};
 
@@ -19,7 +21,10 @@ pub struct BundledSource {
 impl BundledSource {
     /// A source over `root` (e.g. `seeds/data`).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into(), loaded: Mutex::new(HashMap::new()) }
+        Self {
+            root: root.into(),
+            loaded: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The root folder.
@@ -32,7 +37,12 @@ impl BundledSource {
         let mut names: Vec<String> = std::fs::read_dir(self.root.join(folder))
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
-                    .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".csv")).map(String::from))
+                    .filter_map(|e| {
+                        e.file_name()
+                            .to_str()
+                            .and_then(|n| n.strip_suffix(".csv"))
+                            .map(String::from)
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -42,22 +52,41 @@ impl BundledSource {
 
     fn load(&self, folder: &str, name: &str) -> Result<Arc<DatedColumns>, DataError> {
         let key = format!("{folder}/{name}");
-        if let Some(hit) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(hit) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(Arc::clone(hit));
         }
-        let safe = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '^')) && !name.contains("..");
+        let safe = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '^'))
+            && !name.contains("..");
         let path = self.root.join(folder).join(format!("{name}.csv"));
         if !safe || !path.is_file() {
             let avail = self.available(folder);
-            let list = if avail.is_empty() { "none".to_string() } else { avail.join(", ") };
+            let list = if avail.is_empty() {
+                "none".to_string()
+            } else {
+                avail.join(", ")
+            };
             return Err(DataError::NotFound(format!(
                 "{key} is not among the bundled datasets (available {folder}: {list}). \
                  Set AUSTER_DATA=live with a provider key for other {folder} data."
             )));
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| DataError::Unavailable(format!("reading {}: {e}", path.display())))?;
-        let parsed = Arc::new(parse_dated_csv(&text, &path.display().to_string()).map_err(DataError::Unavailable)?);
-        self.loaded.lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&parsed));
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| DataError::Unavailable(format!("reading {}: {e}", path.display())))?;
+        let parsed = Arc::new(
+            parse_dated_csv(&text, &path.display().to_string()).map_err(DataError::Unavailable)?,
+        );
+        self.loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::clone(&parsed));
         Ok(parsed)
     }
 
@@ -75,10 +104,14 @@ impl BundledSource {
         };
         let data = self.load(folder, name)?;
         let lo = start.map_or(0, |s| data.dates.partition_point(|&d| d < s));
-        let hi = end.map_or(data.dates.len(), |e| data.dates.partition_point(|&d| d <= e));
+        let hi = end.map_or(data.dates.len(), |e| {
+            data.dates.partition_point(|&d| d <= e)
+        });
         if lo >= hi {
             let span = match (data.dates.first(), data.dates.last()) {
-                (Some(&a), Some(&b)) => format!("{} to {}", date::format_iso(a), date::format_iso(b)),
+                (Some(&a), Some(&b)) => {
+                    format!("{} to {}", date::format_iso(a), date::format_iso(b))
+                }
                 _ => "no dates".into(),
             };
             return Err(DataError::Invalid(format!(
@@ -89,16 +122,35 @@ impl BundledSource {
         }
         let dates = Arc::new(data.dates[lo..hi].to_vec());
         let value = if folder == "market" {
-            Value::Frame(Frame { dates, columns: data.columns.iter().map(|(n, c)| (n.clone(), c[lo..hi].to_vec())).collect() })
+            Value::Frame(Frame {
+                dates,
+                columns: data
+                    .columns
+                    .iter()
+                    .map(|(n, c)| (n.clone(), c[lo..hi].to_vec()))
+                    .collect(),
+            })
         } else {
             // Single-value files: `date,value` (macro) or `date,close` (crypto). Missing
             // observations are dropped, as FRED's "." would be.
-            let (_, col) = data.columns.first().ok_or_else(|| DataError::Unavailable(format!("{folder}/{name} has no value column")))?;
-            let (d, v): (Vec<i32>, Vec<f64>) = dates.iter().zip(&col[lo..hi]).filter(|(_, x)| !x.is_nan()).map(|(d, x)| (*d, *x)).unzip();
+            let (_, col) = data.columns.first().ok_or_else(|| {
+                DataError::Unavailable(format!("{folder}/{name} has no value column"))
+            })?;
+            let (d, v): (Vec<i32>, Vec<f64>) = dates
+                .iter()
+                .zip(&col[lo..hi])
+                .filter(|(_, x)| !x.is_nan())
+                .map(|(d, x)| (*d, *x))
+                .unzip();
             Value::Series(Series::from_vecs(d, v))
         };
         let hash = content_hash(&value);
-        Ok(Fetched { value, provider: "bundled".into(), dataset: format!("{folder}/{name}"), hash })
+        Ok(Fetched {
+            value,
+            provider: "bundled".into(),
+            dataset: format!("{folder}/{name}"),
+            hash,
+        })
     }
 }
 

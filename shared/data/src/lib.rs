@@ -5,5 +5,5 @@
 pub mod bundled;
 pub mod csv_read;
 
-pub use bundled::BundledSource;
 pub use auster_engine::{DataError, DataRequest, DataSource, Fetched};
+pub use bundled::BundledSource;

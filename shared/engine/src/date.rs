@@ -81,7 +81,10 @@ mod tests {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(parse_iso("2009-01-03"), Some(14247));
         assert_eq!(format_iso(14247), "2009-01-03");
-        assert_eq!(parse_iso("2000-02-29").map(format_iso).as_deref(), Some("2000-02-29"));
+        assert_eq!(
+            parse_iso("2000-02-29").map(format_iso).as_deref(),
+            Some("2000-02-29")
+        );
         for d in -200_000..200_000 {
             let (y, m, dd) = civil_from_days(d);
             assert_eq!(days_from_civil(y, m, dd), d);
@@ -90,7 +93,15 @@ mod tests {
 
     #[test]
     fn rejects_malformed_dates() {
-        for s in ["2019-02-29", "2020-13-01", "2020-1-01", "20200101", "2020-00-10", "abcd-ef-gh", ""] {
+        for s in [
+            "2019-02-29",
+            "2020-13-01",
+            "2020-1-01",
+            "20200101",
+            "2020-00-10",
+            "abcd-ef-gh",
+            "",
+        ] {
             assert_eq!(parse_iso(s), None, "{s}");
         }
     }

@@ -14,7 +14,12 @@ pub fn reference_markdown() -> String {
     let reg = registry();
     out.push_str("\n## Contents\n\n");
     for fam in Family::ALL {
-        let names: Vec<_> = reg.all().iter().filter(|p| p.family == fam).map(|p| format!("[`{0}`](#{0})", p.name)).collect();
+        let names: Vec<_> = reg
+            .all()
+            .iter()
+            .filter(|p| p.family == fam)
+            .map(|p| format!("[`{0}`](#{0})", p.name))
+            .collect();
         if !names.is_empty() {
             let _ = writeln!(out, "- **{}**: {}", fam.title(), names.join(", "));
         }
@@ -50,19 +55,38 @@ pub fn reference_markdown() -> String {
                         (None, false) => "—".into(),
                     };
                     let range = q.range_words();
-                    let doc = if range.is_empty() { q.doc.to_string() } else { format!("{}; {range}", q.doc) };
-                    let _ = writeln!(out, "| `{}` | {} | {} | {} |", q.name, q.ty.describe(), default, doc);
+                    let doc = if range.is_empty() {
+                        q.doc.to_string()
+                    } else {
+                        format!("{}; {range}", q.doc)
+                    };
+                    let _ = writeln!(
+                        out,
+                        "| `{}` | {} | {} | {} |",
+                        q.name,
+                        q.ty.describe(),
+                        default,
+                        doc
+                    );
                 }
                 out.push('\n');
             }
-            let _ = writeln!(out, "Returns: {}. Reference: {}\n", describe_returns(p), p.reference);
+            let _ = writeln!(
+                out,
+                "Returns: {}. Reference: {}\n",
+                describe_returns(p),
+                p.reference
+            );
         }
     }
     out
 }
 
 fn describe_returns(p: &crate::registry::Primitive) -> String {
-    p.catalogue_json()["returns"].as_str().unwrap_or_default().to_string()
+    p.catalogue_json()["returns"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 const INTRO: &str = "A model's `dsl` is `{\"version\": \"1.0\", \"steps\": [...], \"outputs\": {...}}`. \

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use auster_types::{DataSourceRef, RunOutputs, ScalarOutput, SeriesOutput, StepTiming, TableOutput};
+use auster_types::{
+    DataSourceRef, RunOutputs, ScalarOutput, SeriesOutput, StepTiming, TableOutput,
+};
 use serde_json::Value as Json;
 
 use crate::data::{DataRequest, Fetched};
@@ -62,7 +64,11 @@ pub struct Execution {
 
 /// Runs `program` given the datasets fetched for its requests (same order as
 /// [`Program::data_requests`]).
-pub fn execute(program: &Program, fetched: &[(DataRequest, Fetched)], limits: &Limits) -> Result<Execution, RunError> {
+pub fn execute(
+    program: &Program,
+    fetched: &[(DataRequest, Fetched)],
+    limits: &Limits,
+) -> Result<Execution, RunError> {
     let started = Instant::now();
     let n = program.steps.len();
     // How many later uses each value has; outputs pin their sources.
@@ -72,9 +78,19 @@ pub fn execute(program: &Program, fetched: &[(DataRequest, Fetched)], limits: &L
             uses[j] += 1;
         }
     }
-    let ids: HashMap<&str, usize> = program.steps.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let ids: HashMap<&str, usize> = program
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
     let o = &program.outputs;
-    let sources = o.series.iter().map(|x| &x.source).chain(o.tables.iter().map(|x| &x.source)).chain(o.scalars.iter().map(|x| &x.source));
+    let sources = o
+        .series
+        .iter()
+        .map(|x| &x.source)
+        .chain(o.tables.iter().map(|x| &x.source))
+        .chain(o.scalars.iter().map(|x| &x.source));
     for src in sources {
         let step = src.split_once('.').map_or(src.as_str(), |(s, _)| s);
         if let Some(&i) = ids.get(step) {
@@ -98,8 +114,18 @@ pub fn execute(program: &Program, fetched: &[(DataRequest, Fetched)], limits: &L
                     .iter()
                     .find(|(r, _)| r == req)
                     .map(|(_, f)| f)
-                    .ok_or_else(|| RunError::Limit(format!("data for step {:?} ({}) was not fetched", step.id, req.label())))?;
-                let r = DataSourceRef { provider: f.provider.clone(), dataset: f.dataset.clone(), hash: f.hash.clone() };
+                    .ok_or_else(|| {
+                        RunError::Limit(format!(
+                            "data for step {:?} ({}) was not fetched",
+                            step.id,
+                            req.label()
+                        ))
+                    })?;
+                let r = DataSourceRef {
+                    provider: f.provider.clone(),
+                    dataset: f.dataset.clone(),
+                    hash: f.hash.clone(),
+                };
                 if !data_sources.contains(&r) {
                     data_sources.push(r);
                 }
@@ -107,8 +133,16 @@ pub fn execute(program: &Program, fetched: &[(DataRequest, Fetched)], limits: &L
             }
             None => None,
         };
-        let operands: Vec<&Value> = step.inputs.iter().map(|&j| values[j].as_ref().expect("operand computed before use")).collect();
-        let call = Call { inputs: &operands, params: &step.params, data };
+        let operands: Vec<&Value> = step
+            .inputs
+            .iter()
+            .map(|&j| values[j].as_ref().expect("operand computed before use"))
+            .collect();
+        let call = Call {
+            inputs: &operands,
+            params: &step.params,
+            data,
+        };
         let value = (step.primitive.eval)(&call).map_err(|e| RunError::Step {
             step: step.id.clone(),
             operation: step.primitive.name.into(),
@@ -132,7 +166,13 @@ pub fn execute(program: &Program, fetched: &[(DataRequest, Fetched)], limits: &L
                 limits.max_memory_bytes / (1024 * 1024)
             )));
         }
-        timings.push(StepTiming { id: step.id.clone(), operation: step.primitive.name.into(), ms, kind: value.kind().name().into(), len: value.len() });
+        timings.push(StepTiming {
+            id: step.id.clone(),
+            operation: step.primitive.name.into(),
+            ms,
+            kind: value.kind().name().into(),
+            len: value.len(),
+        });
         values[i] = Some(value);
         // Free operands nobody needs any more.
         for &j in &step.inputs {
@@ -149,9 +189,18 @@ pub fn execute(program: &Program, fetched: &[(DataRequest, Fetched)], limits: &L
             }
         }
     }
-    let lookup = Lookup { values: &values, ids: &ids };
+    let lookup = Lookup {
+        values: &values,
+        ids: &ids,
+    };
     let (outputs, full_series) = assemble_outputs(program, &lookup, limits)?;
-    Ok(Execution { outputs, steps: timings, data_sources, runtime_ms: started.elapsed().as_secs_f64() * 1e3, full_series })
+    Ok(Execution {
+        outputs,
+        steps: timings,
+        data_sources,
+        runtime_ms: started.elapsed().as_secs_f64() * 1e3,
+        full_series,
+    })
 }
 
 /// Finds the value behind an output `source` (`step` or `step.field`).
@@ -166,27 +215,55 @@ impl<'v> Lookup<'v> {
             Some((s, f)) => (s, Some(f)),
             None => (source, None),
         };
-        self.ids.get(step).and_then(|&i| self.values[i].as_ref()).map(|v| (v, field))
+        self.ids
+            .get(step)
+            .and_then(|&i| self.values[i].as_ref())
+            .map(|v| (v, field))
     }
 }
 
-fn assemble_outputs(program: &Program, lookup: &Lookup<'_>, limits: &Limits) -> Result<(RunOutputs, Vec<(String, Series)>), RunError> {
+fn assemble_outputs(
+    program: &Program,
+    lookup: &Lookup<'_>,
+    limits: &Limits,
+) -> Result<(RunOutputs, Vec<(String, Series)>), RunError> {
     let o = &program.outputs;
-    let missing = |what: &str, src: &str, why: &str| RunError::Limit(format!("output {what} from {src:?}: {why}"));
+    let missing = |what: &str, src: &str, why: &str| {
+        RunError::Limit(format!("output {what} from {src:?}: {why}"))
+    };
     let mut series: Vec<(usize, Series)> = Vec::new();
     for (k, spec) in o.series.iter().enumerate() {
-        let (v, field) = lookup.get(&spec.source).ok_or_else(|| missing(&spec.id, &spec.source, "step not computed"))?;
+        let (v, field) = lookup
+            .get(&spec.source)
+            .ok_or_else(|| missing(&spec.id, &spec.source, "step not computed"))?;
         let s = match (v, field) {
             (Value::Series(s), None) => s.clone(),
             (Value::Frame(f), Some(c)) => f.series(c).ok_or_else(|| {
-                missing(&spec.id, &spec.source, &format!("the frame has no column {c:?}; it has {}", f.column_names().join(", ")))
+                missing(
+                    &spec.id,
+                    &spec.source,
+                    &format!(
+                        "the frame has no column {c:?}; it has {}",
+                        f.column_names().join(", ")
+                    ),
+                )
             })?,
-            (v, _) => return Err(missing(&spec.id, &spec.source, &format!("it is a {}, not a series", v.kind().name()))),
+            (v, _) => {
+                return Err(missing(
+                    &spec.id,
+                    &spec.source,
+                    &format!("it is a {}, not a series", v.kind().name()),
+                ))
+            }
         };
         series.push((k, s));
     }
     let total: usize = series.iter().map(|(_, s)| s.len()).sum();
-    let budget_each = if total > limits.max_output_points { (limits.max_output_points / series.len().max(1)).max(2) } else { usize::MAX };
+    let budget_each = if total > limits.max_output_points {
+        (limits.max_output_points / series.len().max(1)).max(2)
+    } else {
+        usize::MAX
+    };
     let mut full = Vec::new();
     let mut out = RunOutputs::default();
     for (k, s) in series {
@@ -201,28 +278,56 @@ fn assemble_outputs(program: &Program, lookup: &Lookup<'_>, limits: &Limits) -> 
             id: spec.id.clone(),
             label: spec.label.clone().unwrap_or_else(|| spec.id.clone()),
             color: spec.color.clone(),
-            points: points.into_iter().map(|i| (date::format_iso(s.dates[i]), finite(s.values[i]))).collect(),
+            points: points
+                .into_iter()
+                .map(|i| (date::format_iso(s.dates[i]), finite(s.values[i])))
+                .collect(),
             downsampled_from: from,
         });
     }
     for spec in &o.tables {
-        let (v, _) = lookup.get(&spec.source).ok_or_else(|| missing(&spec.id, &spec.source, "step not computed"))?;
+        let (v, _) = lookup
+            .get(&spec.source)
+            .ok_or_else(|| missing(&spec.id, &spec.source, "step not computed"))?;
         let (columns, rows) = table_rows(v);
-        let (columns, rows) = select_columns(columns, rows, &spec.columns).map_err(|m| missing(&spec.id, &spec.source, &m))?;
-        out.tables.push(TableOutput { id: spec.id.clone(), label: spec.label.clone(), columns, rows });
+        let (columns, rows) = select_columns(columns, rows, &spec.columns)
+            .map_err(|m| missing(&spec.id, &spec.source, &m))?;
+        out.tables.push(TableOutput {
+            id: spec.id.clone(),
+            label: spec.label.clone(),
+            columns,
+            rows,
+        });
     }
     for spec in &o.scalars {
-        let (v, field) = lookup.get(&spec.source).ok_or_else(|| missing(&spec.id, &spec.source, "step not computed"))?;
+        let (v, field) = lookup
+            .get(&spec.source)
+            .ok_or_else(|| missing(&spec.id, &spec.source, "step not computed"))?;
         let x = match (v, field) {
             (Value::Scalar(x), None) => *x,
             (Value::Bool(b), None) => f64::from(u8::from(*b)),
             (Value::Record(r), Some(f)) => r.get(f).ok_or_else(|| {
                 let names: Vec<_> = r.fields.iter().map(|(n, _)| n.as_str()).collect();
-                missing(&spec.id, &spec.source, &format!("the record has no field {f:?}; it has {}", names.join(", ")))
+                missing(
+                    &spec.id,
+                    &spec.source,
+                    &format!("the record has no field {f:?}; it has {}", names.join(", ")),
+                )
             })?,
-            (v, _) => return Err(missing(&spec.id, &spec.source, &format!("it is a {}, not a scalar", v.kind().name()))),
+            (v, _) => {
+                return Err(missing(
+                    &spec.id,
+                    &spec.source,
+                    &format!("it is a {}, not a scalar", v.kind().name()),
+                ))
+            }
         };
-        out.scalars.push(ScalarOutput { id: spec.id.clone(), label: spec.label.clone().unwrap_or_else(|| spec.id.clone()), value: finite(x), format: spec.format.clone() });
+        out.scalars.push(ScalarOutput {
+            id: spec.id.clone(),
+            label: spec.label.clone().unwrap_or_else(|| spec.id.clone()),
+            value: finite(x),
+            format: spec.format.clone(),
+        });
     }
     Ok((out, full))
 }
@@ -237,7 +342,9 @@ pub fn table_rows(v: &Value) -> (Vec<String>, Vec<Vec<Json>>) {
     match v {
         Value::Table(t) => {
             let cols = t.columns.iter().map(|(n, _)| n.clone()).collect();
-            let rows = (0..t.len()).map(|r| t.columns.iter().map(|(_, c)| c.cell_json(r)).collect()).collect();
+            let rows = (0..t.len())
+                .map(|r| t.columns.iter().map(|(_, c)| c.cell_json(r)).collect())
+                .collect();
             (cols, rows)
         }
         Value::Frame(f) => {
@@ -254,11 +361,21 @@ pub fn table_rows(v: &Value) -> (Vec<String>, Vec<Vec<Json>>) {
         }
         Value::Series(s) => (
             vec!["date".into(), "value".into()],
-            (0..s.len()).map(|r| vec![Json::String(date::format_iso(s.dates[r])), num_json(s.values[r])]).collect(),
+            (0..s.len())
+                .map(|r| {
+                    vec![
+                        Json::String(date::format_iso(s.dates[r])),
+                        num_json(s.values[r]),
+                    ]
+                })
+                .collect(),
         ),
         Value::Record(r) => (
             vec!["metric".into(), "value".into()],
-            r.fields.iter().map(|(n, x)| vec![Json::String(n.clone()), num_json(*x)]).collect(),
+            r.fields
+                .iter()
+                .map(|(n, x)| vec![Json::String(n.clone()), num_json(*x)])
+                .collect(),
         ),
         Value::Scalar(x) => (vec!["value".into()], vec![vec![num_json(*x)]]),
         Value::Text(s) => (vec!["value".into()], vec![vec![Json::String(s.clone())]]),
@@ -266,15 +383,27 @@ pub fn table_rows(v: &Value) -> (Vec<String>, Vec<Vec<Json>>) {
     }
 }
 
-fn select_columns(columns: Vec<String>, rows: Vec<Vec<Json>>, wanted: &[String]) -> Result<(Vec<String>, Vec<Vec<Json>>), String> {
+fn select_columns(
+    columns: Vec<String>,
+    rows: Vec<Vec<Json>>,
+    wanted: &[String],
+) -> Result<(Vec<String>, Vec<Vec<Json>>), String> {
     if wanted.is_empty() || wanted == columns.as_slice() {
         return Ok((columns, rows));
     }
     let idx: Vec<usize> = wanted
         .iter()
-        .map(|w| columns.iter().position(|c| c == w).ok_or_else(|| format!("no column {w:?}; columns are {}", columns.join(", "))))
+        .map(|w| {
+            columns
+                .iter()
+                .position(|c| c == w)
+                .ok_or_else(|| format!("no column {w:?}; columns are {}", columns.join(", ")))
+        })
         .collect::<Result<_, _>>()?;
-    let rows = rows.into_iter().map(|r| idx.iter().map(|&i| r[i].clone()).collect()).collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| idx.iter().map(|&i| r[i].clone()).collect())
+        .collect();
     Ok((wanted.to_vec(), rows))
 }
 
@@ -317,7 +446,11 @@ pub fn downsample_min_max(s: &Series, budget: usize) -> Vec<usize> {
 /// The table of a frame or table value restricted to numeric columns (helper for tests).
 pub fn numeric_columns(v: &Value) -> Vec<(&str, &[f64])> {
     match v {
-        Value::Frame(f) => f.columns.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect(),
+        Value::Frame(f) => f
+            .columns
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.as_slice()))
+            .collect(),
         Value::Table(t) => t
             .columns
             .iter()

@@ -20,6 +20,7 @@ pub mod kernels;
 pub mod limits;
 pub mod params;
 pub mod parse;
+pub mod price_models;
 pub mod primitives;
 pub mod program;
 pub mod registry;
@@ -54,11 +55,15 @@ pub fn check_model(json: &Json, limits: &Limits) -> Result<ModelFile, Vec<Issue>
 /// paths `/inputs/<name>`; program issues `/dsl/…`.
 pub fn prepare(model: &ModelFile, inputs: &Map<String, Json>) -> Result<Program, Vec<Issue>> {
     let resolved = inputs::resolve_inputs(&model.input_schema, inputs)?;
-    compile(&model.dsl, &model.input_schema, &resolved).map_err(|v| v.into_iter().map(|i| i.prefixed("/dsl")).collect())
+    compile(&model.dsl, &model.input_schema, &resolved)
+        .map_err(|v| v.into_iter().map(|i| i.prefixed("/dsl")).collect())
 }
 
 /// Fetches every dataset a program needs, concurrently.
-pub async fn fetch_all(program: &Program, source: &dyn DataSource) -> Result<Vec<(DataRequest, Fetched)>, RunError> {
+pub async fn fetch_all(
+    program: &Program,
+    source: &dyn DataSource,
+) -> Result<Vec<(DataRequest, Fetched)>, RunError> {
     let requests = program.data_requests();
     let results = futures::future::join_all(requests.iter().map(|r| source.fetch(r))).await;
     requests
@@ -67,15 +72,28 @@ pub async fn fetch_all(program: &Program, source: &dyn DataSource) -> Result<Vec
         .map(|(req, res)| match res {
             Ok(f) => Ok((req, f)),
             Err(e) => {
-                let step = program.steps.iter().find(|s| s.request.as_ref() == Some(&req)).map(|s| s.id.clone()).unwrap_or_default();
-                Err(RunError::Data { step, dataset: req.label(), source: e })
+                let step = program
+                    .steps
+                    .iter()
+                    .find(|s| s.request.as_ref() == Some(&req))
+                    .map(|s| s.id.clone())
+                    .unwrap_or_default();
+                Err(RunError::Data {
+                    step,
+                    dataset: req.label(),
+                    source: e,
+                })
             }
         })
         .collect()
 }
 
 /// Fetches a program's data, then executes it.
-pub async fn run(program: &Program, source: &dyn DataSource, limits: &Limits) -> Result<Execution, RunError> {
+pub async fn run(
+    program: &Program,
+    source: &dyn DataSource,
+    limits: &Limits,
+) -> Result<Execution, RunError> {
     let fetched = fetch_all(program, source).await?;
     execute(program, &fetched, limits)
 }

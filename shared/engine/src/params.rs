@@ -15,7 +15,10 @@ pub struct Params {
 impl Params {
     /// Checks `raw` (already substituted) against `prim`'s declarations. Returns the bound
     /// params or every problem as `(param name, sentence)`.
-    pub fn bind(prim: &Primitive, raw: &Map<String, Json>) -> Result<Params, Vec<(String, String)>> {
+    pub fn bind(
+        prim: &Primitive,
+        raw: &Map<String, Json>,
+    ) -> Result<Params, Vec<(String, String)>> {
         let mut errors = Vec::new();
         let mut values = Map::new();
         for (name, value) in raw {
@@ -48,7 +51,11 @@ impl Params {
                 ));
             }
         }
-        if errors.is_empty() { Ok(Params { values }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Params { values })
+        } else {
+            Err(errors)
+        }
     }
 
     /// Builds params directly from a JSON object without checks (tests and benches).
@@ -82,7 +89,8 @@ impl Params {
     /// A non-negative integer param as `usize`.
     pub fn usize(&self, name: &str) -> Result<usize, EvalError> {
         let v = self.int(name)?;
-        usize::try_from(v).map_err(|_| EvalError::new(format!("param `{name}` must be 0 or more, got {v}.")))
+        usize::try_from(v)
+            .map_err(|_| EvalError::new(format!("param `{name}` must be 0 or more, got {v}.")))
     }
 
     /// A number param.
@@ -123,7 +131,9 @@ impl Params {
     pub fn opt_date(&self, name: &str) -> Result<Option<Day>, EvalError> {
         match self.opt_text(name)? {
             None => Ok(None),
-            Some(s) => date::parse_iso(s).map(Some).ok_or_else(|| wrong(name, "a date YYYY-MM-DD")),
+            Some(s) => date::parse_iso(s)
+                .map(Some)
+                .ok_or_else(|| wrong(name, "a date YYYY-MM-DD")),
         }
     }
 
@@ -131,7 +141,12 @@ impl Params {
     pub fn columns(&self, name: &str) -> Result<(Vec<String>, bool), EvalError> {
         match self.raw(name) {
             Some(Json::String(s)) => Ok((vec![s.clone()], false)),
-            Some(Json::Array(a)) => Ok((a.iter().filter_map(|v| v.as_str().map(String::from)).collect(), true)),
+            Some(Json::Array(a)) => Ok((
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect(),
+                true,
+            )),
             _ => Err(missing(name)),
         }
     }
@@ -140,7 +155,10 @@ impl Params {
     pub fn numbers(&self, name: &str) -> Result<Vec<f64>, EvalError> {
         match self.raw(name) {
             None => Ok(Vec::new()),
-            Some(Json::Array(a)) => a.iter().map(|v| v.as_f64().ok_or_else(|| wrong(name, "a list of numbers"))).collect(),
+            Some(Json::Array(a)) => a
+                .iter()
+                .map(|v| v.as_f64().ok_or_else(|| wrong(name, "a list of numbers")))
+                .collect(),
             Some(_) => Err(wrong(name, "a list of numbers")),
         }
     }
@@ -155,7 +173,11 @@ fn wrong(name: &str, what: &str) -> EvalError {
 }
 
 fn as_int(v: &Json) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_f64().filter(|x| x.fract() == 0.0 && x.abs() < 9e15).map(|x| x as i64))
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|x| x.fract() == 0.0 && x.abs() < 9e15)
+            .map(|x| x as i64)
+    })
 }
 
 /// The sentence for a param the primitive does not declare.
@@ -164,15 +186,30 @@ pub fn unknown_param_message(prim: &Primitive, name: &str) -> String {
     if known.is_empty() {
         format!("`{}` takes no params; remove `{name}`.", prim.name)
     } else {
-        let close = known.iter().find(|k| crate::registry::edit_distance(k, name) <= 2);
-        let hint = close.map(|c| format!(" Did you mean `{c}`?")).unwrap_or_default();
-        format!("`{}` has no param `{name}`.{hint} Its params are: {}.", prim.name, known.join(", "))
+        let close = known
+            .iter()
+            .find(|k| crate::registry::edit_distance(k, name) <= 2);
+        let hint = close
+            .map(|c| format!(" Did you mean `{c}`?"))
+            .unwrap_or_default();
+        format!(
+            "`{}` has no param `{name}`.{hint} Its params are: {}.",
+            prim.name,
+            known.join(", ")
+        )
     }
 }
 
 /// Checks one param value against its declaration: type, range, options.
 pub fn check_value(spec: &Param, v: &Json) -> Result<(), String> {
-    let type_err = || format!("`{}` must be {}, got {}.", spec.name, spec.ty.describe(), short_json(v));
+    let type_err = || {
+        format!(
+            "`{}` must be {}, got {}.",
+            spec.name,
+            spec.ty.describe(),
+            short_json(v)
+        )
+    };
     let number = match spec.ty {
         ParamType::Int => Some(as_int(v).ok_or_else(type_err)? as f64),
         ParamType::Number => {
@@ -190,27 +227,37 @@ pub fn check_value(spec: &Param, v: &Json) -> Result<(), String> {
         ParamType::Date => {
             let s = v.as_str().ok_or_else(type_err)?;
             date::parse_iso(s).ok_or_else(|| {
-                format!("`{}` must be a real calendar date written YYYY-MM-DD, got {s:?}.", spec.name)
+                format!(
+                    "`{}` must be a real calendar date written YYYY-MM-DD, got {s:?}.",
+                    spec.name
+                )
             })?;
             None
         }
         ParamType::Enum(options) => {
             let s = v.as_str().ok_or_else(type_err)?;
             if !options.contains(&s) {
-                return Err(format!("`{}` must be one of {}, got {s:?}.", spec.name, options.join(", ")));
+                return Err(format!(
+                    "`{}` must be one of {}, got {s:?}.",
+                    spec.name,
+                    options.join(", ")
+                ));
             }
             None
         }
         ParamType::Columns => {
             let ok = v.is_string()
-                || v.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(Json::is_string));
+                || v.as_array()
+                    .is_some_and(|a| !a.is_empty() && a.iter().all(Json::is_string));
             if !ok {
                 return Err(type_err());
             }
             None
         }
         ParamType::Numbers => {
-            let ok = v.as_array().is_some_and(|a| a.iter().all(|x| x.as_f64().is_some()));
+            let ok = v
+                .as_array()
+                .is_some_and(|a| a.iter().all(|x| x.as_f64().is_some()));
             if !ok {
                 return Err(type_err());
             }
@@ -218,10 +265,17 @@ pub fn check_value(spec: &Param, v: &Json) -> Result<(), String> {
         }
     };
     if let Some(x) = number {
-        let below = spec.min.is_some_and(|m| if spec.min_exclusive { x <= m } else { x < m });
+        let below = spec
+            .min
+            .is_some_and(|m| if spec.min_exclusive { x <= m } else { x < m });
         let above = spec.max.is_some_and(|m| x > m);
         if below || above {
-            return Err(format!("`{}` must be {}, got {}.", spec.name, spec.range_words(), short_json(v)));
+            return Err(format!(
+                "`{}` must be {}, got {}.",
+                spec.name,
+                spec.range_words(),
+                short_json(v)
+            ));
         }
     }
     Ok(())
@@ -230,5 +284,9 @@ pub fn check_value(spec: &Param, v: &Json) -> Result<(), String> {
 /// A JSON value shortened for error messages.
 pub fn short_json(v: &Json) -> String {
     let s = v.to_string();
-    if s.chars().count() > 60 { format!("{}…", s.chars().take(57).collect::<String>()) } else { s }
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(57).collect::<String>())
+    } else {
+        s
+    }
 }

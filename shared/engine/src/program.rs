@@ -59,8 +59,11 @@ impl Program {
 /// params that take a `$input` are checked with the field's default when it has one.
 /// Returns every problem found (empty when valid). Paths are relative to the DSL root.
 pub fn validate(dsl: &Dsl, schema: &InputSchema) -> Vec<Issue> {
-    let defaults: Map<String, Json> =
-        schema.fields.iter().filter_map(|f| f.default.clone().map(|d| (f.name.clone(), d))).collect();
+    let defaults: Map<String, Json> = schema
+        .fields
+        .iter()
+        .filter_map(|f| f.default.clone().map(|d| (f.name.clone(), d)))
+        .collect();
     match analyze(dsl, schema, &defaults, false) {
         Ok(_) => Vec::new(),
         Err(issues) => issues,
@@ -69,7 +72,11 @@ pub fn validate(dsl: &Dsl, schema: &InputSchema) -> Vec<Issue> {
 
 /// Binds a DSL document to resolved run inputs (see `inputs::resolve_inputs`), producing
 /// an executable program or every problem found.
-pub fn compile(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>) -> Result<Program, Vec<Issue>> {
+pub fn compile(
+    dsl: &Dsl,
+    schema: &InputSchema,
+    inputs: &Map<String, Json>,
+) -> Result<Program, Vec<Issue>> {
     analyze(dsl, schema, inputs, true)
 }
 
@@ -97,7 +104,11 @@ fn substitute(
                 (Some(_), Some(val)) => Subst::Value(val.clone()),
                 (Some(f), None) => Subst::Deferred(f.field_type),
                 (None, _) => {
-                    let names: Vec<_> = schema.fields.iter().map(|f| format!("${}", f.name)).collect();
+                    let names: Vec<_> = schema
+                        .fields
+                        .iter()
+                        .map(|f| format!("${}", f.name))
+                        .collect();
                     let hint = if names.is_empty() {
                         "the model declares no inputs; add it to input_schema.fields".to_string()
                     } else {
@@ -132,13 +143,21 @@ fn field_fits_param(field: FieldType, param: ParamType) -> bool {
         ParamType::Bool => field == F::Boolean,
         ParamType::Date => matches!(field, F::Date | F::String),
         ParamType::Text | ParamType::Enum(_) | ParamType::Columns => {
-            matches!(field, F::String | F::Symbol | F::SeriesId | F::Enum | F::Date)
+            matches!(
+                field,
+                F::String | F::Symbol | F::SeriesId | F::Enum | F::Date
+            )
         }
         ParamType::Numbers => false,
     }
 }
 
-fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: bool) -> Result<Program, Vec<Issue>> {
+fn analyze(
+    dsl: &Dsl,
+    schema: &InputSchema,
+    inputs: &Map<String, Json>,
+    strict: bool,
+) -> Result<Program, Vec<Issue>> {
     let reg = registry();
     let mut issues = Vec::new();
 
@@ -146,7 +165,13 @@ fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: 
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(dsl.steps.len());
     for (i, s) in dsl.steps.iter().enumerate() {
         if let Some(prev) = index.insert(&s.id, i) {
-            issues.push(Issue::new(format!("/steps/{i}/id"), format!("step id {:?} is already used by step {prev}; ids must be unique.", s.id)));
+            issues.push(Issue::new(
+                format!("/steps/{i}/id"),
+                format!(
+                    "step id {:?} is already used by step {prev}; ids must be unique.",
+                    s.id
+                ),
+            ));
             index.insert(&s.id, prev);
         }
     }
@@ -160,9 +185,18 @@ fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: 
             let hint = if sugg.is_empty() {
                 "see GET /api/primitives or docs/dsl.md for the catalogue".to_string()
             } else {
-                format!("did you mean {}?", sugg.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "))
+                format!(
+                    "did you mean {}?",
+                    sugg.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )
             };
-            issues.push(Issue::new(format!("{sp}/operation"), format!("unknown operation {:?}; {hint}", s.operation)));
+            issues.push(Issue::new(
+                format!("{sp}/operation"),
+                format!("unknown operation {:?}; {hint}", s.operation),
+            ));
             bound.push(None);
             continue;
         };
@@ -177,7 +211,11 @@ fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: 
             let names: Vec<_> = prim.inputs.iter().map(|o| o.name).collect();
             issues.push(Issue::new(
                 format!("{sp}/inputs"),
-                format!("`{}` takes {want} input(s) ({}), got {n}.", prim.name, names.join(", ")),
+                format!(
+                    "`{}` takes {want} input(s) ({}), got {n}.",
+                    prim.name,
+                    names.join(", ")
+                ),
             ));
         }
         let mut operand_idx = Vec::with_capacity(n);
@@ -186,12 +224,25 @@ fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: 
                 Some(&j) => operand_idx.push(j),
                 None => {
                     let hint = if r.contains('.') {
-                        " Inputs name whole steps; use a `select` step to take a column.".to_string()
+                        " Inputs name whole steps; use a `select` step to take a column."
+                            .to_string()
                     } else {
-                        let close: Vec<_> = dsl.steps.iter().map(|x| x.id.as_str()).filter(|id| crate::registry::edit_distance(id, r) <= 2).collect();
-                        if close.is_empty() { String::new() } else { format!(" Did you mean {:?}?", close[0]) }
+                        let close: Vec<_> = dsl
+                            .steps
+                            .iter()
+                            .map(|x| x.id.as_str())
+                            .filter(|id| crate::registry::edit_distance(id, r) <= 2)
+                            .collect();
+                        if close.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" Did you mean {:?}?", close[0])
+                        }
                     };
-                    issues.push(Issue::new(format!("{sp}/inputs/{k}"), format!("no step has id {r:?}.{hint}")));
+                    issues.push(Issue::new(
+                        format!("{sp}/inputs/{k}"),
+                        format!("no step has id {r:?}.{hint}"),
+                    ));
                 }
             }
         }
@@ -210,7 +261,11 @@ fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: 
                     match prim.param(name) {
                         Some(spec) if !field_fits_param(ft, spec.ty) => issues.push(Issue::new(
                             pp,
-                            format!("`{name}` must be {}, but it takes {v} which is a {} input.", spec.ty.describe(), ft.as_str()),
+                            format!(
+                                "`{name}` must be {}, but it takes {v} which is a {} input.",
+                                spec.ty.describe(),
+                                ft.as_str()
+                            ),
                         )),
                         None => issues.push(Issue::new(pp, unknown_param_message(prim, name))),
                         Some(_) => {}
@@ -239,10 +294,16 @@ fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: 
             for (name, v) in &raw {
                 if let Some(spec) = prim.param(name) {
                     if let Err(msg) = check_value(spec, v) {
-                        issues.push(Issue::new(format!("{sp}/params/{}", crate::parse::escape_pointer(name)), msg));
+                        issues.push(Issue::new(
+                            format!("{sp}/params/{}", crate::parse::escape_pointer(name)),
+                            msg,
+                        ));
                     }
                 } else {
-                    issues.push(Issue::new(format!("{sp}/params/{}", crate::parse::escape_pointer(name)), unknown_param_message(prim, name)));
+                    issues.push(Issue::new(
+                        format!("{sp}/params/{}", crate::parse::escape_pointer(name)),
+                        unknown_param_message(prim, name),
+                    ));
                 }
             }
             None
@@ -285,7 +346,9 @@ fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: 
         let Some(b) = &bound[i] else { continue };
         let operand_kinds: Vec<Option<Kind>> = b.inputs.iter().map(|&j| kinds[j]).collect();
         for (k, ok) in operand_kinds.iter().enumerate() {
-            let (Some(kind), Some(spec)) = (ok, b.primitive.operand(k)) else { continue };
+            let (Some(kind), Some(spec)) = (ok, b.primitive.operand(k)) else {
+                continue;
+            };
             if !spec.kinds.contains(*kind) {
                 let hint = if *kind == Kind::Frame && spec.kinds.contains(Kind::Series) {
                     " Take a column first with a `select` step."
@@ -306,7 +369,10 @@ fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: 
                 ));
             }
         }
-        kinds[i] = b.primitive.returns.infer(&operand_kinds, &dsl.steps[i].params);
+        kinds[i] = b
+            .primitive
+            .returns
+            .infer(&operand_kinds, &dsl.steps[i].params);
     }
 
     check_outputs(dsl, &index, &kinds, &mut issues);
@@ -314,12 +380,23 @@ fn analyze(dsl: &Dsl, schema: &InputSchema, inputs: &Map<String, Json>, strict: 
     if !issues.is_empty() {
         return Err(issues);
     }
-    let steps = bound.into_iter().map(|b| b.expect("every step bound when there are no issues")).collect();
-    Ok(Program { steps, order, outputs: dsl.outputs.clone(), inputs: inputs.clone() })
+    let steps = bound
+        .into_iter()
+        .map(|b| b.expect("every step bound when there are no issues"))
+        .collect();
+    Ok(Program {
+        steps,
+        order,
+        outputs: dsl.outputs.clone(),
+        inputs: inputs.clone(),
+    })
 }
 
 fn ordinal(k: usize) -> &'static str {
-    ["first", "second", "third", "fourth", "fifth"].get(k).copied().unwrap_or("next")
+    ["first", "second", "third", "fourth", "fifth"]
+        .get(k)
+        .copied()
+        .unwrap_or("next")
 }
 
 /// Kahn's algorithm; on a cycle returns the steps of one cycle in order.
@@ -332,7 +409,12 @@ fn topological_order(dsl: &Dsl) -> Result<Vec<usize>, Vec<usize>> {
     let deps: Vec<Vec<usize>> = dsl
         .steps
         .iter()
-        .map(|s| s.inputs.iter().filter_map(|r| first_index.get(r.as_str()).copied()).collect())
+        .map(|s| {
+            s.inputs
+                .iter()
+                .filter_map(|r| first_index.get(r.as_str()).copied())
+                .collect()
+        })
         .collect();
     let mut indegree: Vec<usize> = deps.iter().map(Vec::len).collect();
     let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -341,7 +423,8 @@ fn topological_order(dsl: &Dsl) -> Result<Vec<usize>, Vec<usize>> {
             users[j].push(i);
         }
     }
-    let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..n).filter(|&i| indegree[i] == 0).collect();
     let mut order = Vec::with_capacity(n);
     while let Some(i) = ready.pop_first() {
         order.push(i);
@@ -356,12 +439,17 @@ fn topological_order(dsl: &Dsl) -> Result<Vec<usize>, Vec<usize>> {
         return Ok(order);
     }
     // Walk dependencies from a blocked step until a step repeats: that loop is a cycle.
-    let start = (0..n).find(|&i| indegree[i] > 0).expect("a blocked step exists");
+    let start = (0..n)
+        .find(|&i| indegree[i] > 0)
+        .expect("a blocked step exists");
     let mut path = vec![start];
     let mut seen = HashMap::from([(start, 0usize)]);
     let mut cur = start;
     loop {
-        let next = *deps[cur].iter().find(|&&j| indegree[j] > 0).expect("a blocked step has a blocked dependency");
+        let next = *deps[cur]
+            .iter()
+            .find(|&&j| indegree[j] > 0)
+            .expect("a blocked step has a blocked dependency");
         if let Some(&pos) = seen.get(&next) {
             let mut cycle: Vec<usize> = path[pos..].to_vec();
             cycle.reverse(); // dependency order: a feeds b feeds … feeds a
@@ -373,33 +461,61 @@ fn topological_order(dsl: &Dsl) -> Result<Vec<usize>, Vec<usize>> {
     }
 }
 
-fn check_outputs(dsl: &Dsl, index: &HashMap<&str, usize>, kinds: &[Option<Kind>], issues: &mut Vec<Issue>) {
+fn check_outputs(
+    dsl: &Dsl,
+    index: &HashMap<&str, usize>,
+    kinds: &[Option<Kind>],
+    issues: &mut Vec<Issue>,
+) {
     let o = &dsl.outputs;
     let mut ids = std::collections::HashSet::new();
     let groups: [(&str, Vec<&str>, Vec<&str>); 3] = [
-        ("series", o.series.iter().map(|s| s.id.as_str()).collect(), o.series.iter().map(|s| s.source.as_str()).collect()),
-        ("tables", o.tables.iter().map(|s| s.id.as_str()).collect(), o.tables.iter().map(|s| s.source.as_str()).collect()),
-        ("scalars", o.scalars.iter().map(|s| s.id.as_str()).collect(), o.scalars.iter().map(|s| s.source.as_str()).collect()),
+        (
+            "series",
+            o.series.iter().map(|s| s.id.as_str()).collect(),
+            o.series.iter().map(|s| s.source.as_str()).collect(),
+        ),
+        (
+            "tables",
+            o.tables.iter().map(|s| s.id.as_str()).collect(),
+            o.tables.iter().map(|s| s.source.as_str()).collect(),
+        ),
+        (
+            "scalars",
+            o.scalars.iter().map(|s| s.id.as_str()).collect(),
+            o.scalars.iter().map(|s| s.source.as_str()).collect(),
+        ),
     ];
     for (group, out_ids, sources) in &groups {
         for (i, (id, source)) in out_ids.iter().zip(sources).enumerate() {
             let base = format!("/outputs/{group}/{i}");
             if !ids.insert((*group, *id)) {
-                issues.push(Issue::new(format!("{base}/id"), format!("output id {id:?} is used twice in `{group}`.")));
+                issues.push(Issue::new(
+                    format!("{base}/id"),
+                    format!("output id {id:?} is used twice in `{group}`."),
+                ));
             }
             let (step, field) = match source.split_once('.') {
                 Some((s, f)) => (s, Some(f)),
                 None => (*source, None),
             };
             let Some(&si) = index.get(step) else {
-                issues.push(Issue::new(format!("{base}/source"), format!("no step has id {step:?}; `source` must name a step (or `step.field`).")));
+                issues.push(Issue::new(
+                    format!("{base}/source"),
+                    format!(
+                        "no step has id {step:?}; `source` must name a step (or `step.field`)."
+                    ),
+                ));
                 continue;
             };
             let Some(kind) = kinds[si] else { continue };
             let ok = match (*group, field) {
                 ("series", None) => kind == Kind::Series,
                 ("series", Some(_)) => kind == Kind::Frame,
-                ("tables", None) => matches!(kind, Kind::Table | Kind::Frame | Kind::Record | Kind::Series),
+                ("tables", None) => matches!(
+                    kind,
+                    Kind::Table | Kind::Frame | Kind::Record | Kind::Series
+                ),
                 ("scalars", None) => matches!(kind, Kind::Scalar | Kind::Bool),
                 ("scalars", Some(_)) => kind == Kind::Record,
                 _ => false,
@@ -412,7 +528,10 @@ fn check_outputs(dsl: &Dsl, index: &HashMap<&str, usize>, kinds: &[Option<Kind>]
                 };
                 issues.push(Issue::new(
                     format!("{base}/source"),
-                    format!("{source:?} gives a {}, but `{group}` outputs need {want}.", kind.name()),
+                    format!(
+                        "{source:?} gives a {}, but `{group}` outputs need {want}.",
+                        kind.name()
+                    ),
                 ));
             }
         }

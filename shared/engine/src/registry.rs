@@ -100,7 +100,13 @@ pub struct Operand {
 impl Operand {
     /// A required operand.
     pub const fn new(name: &'static str, kinds: KindSet, doc: &'static str) -> Self {
-        Self { name, kinds, doc, optional: false, variadic: false }
+        Self {
+            name,
+            kinds,
+            doc,
+            optional: false,
+            variadic: false,
+        }
     }
 
     /// Marks the operand optional.
@@ -201,7 +207,16 @@ pub struct Param {
 
 impl Param {
     const fn base(name: &'static str, ty: ParamType, doc: &'static str) -> Self {
-        Self { name, ty, required: false, default: None, min: None, max: None, min_exclusive: false, doc }
+        Self {
+            name,
+            ty,
+            required: false,
+            default: None,
+            min: None,
+            max: None,
+            min_exclusive: false,
+            doc,
+        }
     }
     /// An integer param.
     pub const fn int(name: &'static str, doc: &'static str) -> Self {
@@ -224,7 +239,11 @@ impl Param {
         Self::base(name, ParamType::Date, doc)
     }
     /// An enum param.
-    pub const fn one_of(name: &'static str, options: &'static [&'static str], doc: &'static str) -> Self {
+    pub const fn one_of(
+        name: &'static str,
+        options: &'static [&'static str],
+        doc: &'static str,
+    ) -> Self {
         Self::base(name, ParamType::Enum(options), doc)
     }
     /// A column-or-columns param.
@@ -279,9 +298,15 @@ impl Param {
 
     /// The allowed range as words, e.g. "between 1 and 10000", or "" when unbounded.
     pub fn range_words(&self) -> String {
-        let lo = if self.min_exclusive { "greater than" } else { "at least" };
+        let lo = if self.min_exclusive {
+            "greater than"
+        } else {
+            "at least"
+        };
         match (self.min, self.max) {
-            (Some(a), Some(b)) if !self.min_exclusive => format!("between {} and {}", fmt_num(a), fmt_num(b)),
+            (Some(a), Some(b)) if !self.min_exclusive => {
+                format!("between {} and {}", fmt_num(a), fmt_num(b))
+            }
             (Some(a), Some(b)) => format!("{lo} {} and at most {}", fmt_num(a), fmt_num(b)),
             (Some(a), None) => format!("{lo} {}", fmt_num(a)),
             (None, Some(b)) => format!("at most {}", fmt_num(b)),
@@ -291,8 +316,15 @@ impl Param {
 }
 
 fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
 }
+
+/// Infers a result kind from operand kinds (`None` = unknown) and the literal params.
+pub type KindFn = fn(&[Option<Kind>], &Map<String, Json>) -> Option<Kind>;
 
 /// How the kind of a primitive's result follows from its operands.
 #[derive(Debug, Clone, Copy)]
@@ -304,7 +336,7 @@ pub enum Returns {
     /// Scalar when every operand is a scalar, else series (elementwise math).
     Elementwise,
     /// Computed from the operand kinds (`None` = unknown) and the literal params.
-    Custom(fn(&[Option<Kind>], &Map<String, Json>) -> Option<Kind>),
+    Custom(KindFn),
 }
 
 impl Returns {
@@ -314,7 +346,7 @@ impl Returns {
             Returns::Fixed(k) => Some(k),
             Returns::LikeInput(i) => inputs.get(i).copied().flatten(),
             Returns::Elementwise => {
-                if inputs.iter().any(|k| *k == Some(Kind::Series)) {
+                if inputs.contains(&Some(Kind::Series)) {
                     Some(Kind::Series)
                 } else if inputs.iter().all(|k| *k == Some(Kind::Scalar)) {
                     Some(Kind::Scalar)
@@ -347,7 +379,9 @@ pub struct EvalError {
 impl EvalError {
     /// Builds an error from a message.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self {
+            message: message.into(),
+        }
     }
 }
 
@@ -407,13 +441,19 @@ impl Primitive {
     /// Smallest and largest operand count (`None` = unbounded).
     pub fn arity(&self) -> (usize, Option<usize>) {
         let min = self.inputs.iter().filter(|o| !o.optional).count();
-        let max = if self.inputs.last().is_some_and(|o| o.variadic) { None } else { Some(self.inputs.len()) };
+        let max = if self.inputs.last().is_some_and(|o| o.variadic) {
+            None
+        } else {
+            Some(self.inputs.len())
+        };
         (min, max)
     }
 
     /// The operand spec for position `i` (variadic last operand repeats).
     pub fn operand(&self, i: usize) -> Option<&Operand> {
-        self.inputs.get(i).or_else(|| self.inputs.last().filter(|o| o.variadic))
+        self.inputs
+            .get(i)
+            .or_else(|| self.inputs.last().filter(|o| o.variadic))
     }
 
     /// The catalogue entry served by `GET /api/primitives`.
@@ -496,7 +536,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }

@@ -30,8 +30,15 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in documentation order.
-    pub const ALL: [Kind; 7] =
-        [Kind::Scalar, Kind::Series, Kind::Frame, Kind::Record, Kind::Table, Kind::Text, Kind::Bool];
+    pub const ALL: [Kind; 7] = [
+        Kind::Scalar,
+        Kind::Series,
+        Kind::Frame,
+        Kind::Record,
+        Kind::Table,
+        Kind::Text,
+        Kind::Bool,
+    ];
 
     /// The DSL name of the kind.
     pub fn name(self) -> &'static str {
@@ -85,8 +92,11 @@ impl KindSet {
 
     /// Names of the kinds in the set, joined with " or ".
     pub fn describe(self) -> String {
-        let names: Vec<_> =
-            Kind::ALL.iter().filter(|k| self.contains(**k)).map(|k| k.name()).collect();
+        let names: Vec<_> = Kind::ALL
+            .iter()
+            .filter(|k| self.contains(**k))
+            .map(|k| k.name())
+            .collect();
         names.join(" or ")
     }
 }
@@ -140,12 +150,16 @@ pub struct Frame {
 impl Frame {
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&[f64]> {
-        self.columns.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// The column `name` as a series sharing the frame's index.
     pub fn series(&self, name: &str) -> Option<Series> {
-        self.column(name).map(|v| Series::new(Arc::clone(&self.dates), v.to_vec()))
+        self.column(name)
+            .map(|v| Series::new(Arc::clone(&self.dates), v.to_vec()))
     }
 
     /// Column names.
@@ -174,7 +188,9 @@ pub struct Record {
 impl Record {
     /// Builds a record from `(name, value)` pairs.
     pub fn from_pairs<S: Into<String>>(pairs: impl IntoIterator<Item = (S, f64)>) -> Self {
-        Self { fields: pairs.into_iter().map(|(k, v)| (k.into(), v)).collect() }
+        Self {
+            fields: pairs.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        }
     }
 
     /// The field called `name`.
@@ -337,7 +353,8 @@ impl Value {
     /// Encodes the value as tagged JSON (the golden-file and artifact format):
     /// `{"kind": "series", "dates": [...ISO...], "values": [... null for NaN ...]}`.
     pub fn to_json(&self) -> Json {
-        let dates_json = |d: &[Day]| Json::Array(d.iter().map(|&x| date::format_iso(x).into()).collect());
+        let dates_json =
+            |d: &[Day]| Json::Array(d.iter().map(|&x| date::format_iso(x).into()).collect());
         let nums = |v: &[f64]| Json::Array(v.iter().map(|&x| num_json(x)).collect());
         match self {
             Value::Scalar(x) => json!({"kind": "scalar", "value": num_json(*x)}),
@@ -345,13 +362,19 @@ impl Value {
                 json!({"kind": "series", "dates": dates_json(&s.dates), "values": nums(&s.values)})
             }
             Value::Frame(f) => {
-                let cols: Map<String, Json> =
-                    f.columns.iter().map(|(n, v)| (n.clone(), nums(v))).collect();
+                let cols: Map<String, Json> = f
+                    .columns
+                    .iter()
+                    .map(|(n, v)| (n.clone(), nums(v)))
+                    .collect();
                 json!({"kind": "frame", "dates": dates_json(&f.dates), "columns": cols})
             }
             Value::Record(r) => {
-                let fields: Map<String, Json> =
-                    r.fields.iter().map(|(n, v)| (n.clone(), num_json(*v))).collect();
+                let fields: Map<String, Json> = r
+                    .fields
+                    .iter()
+                    .map(|(n, v)| (n.clone(), num_json(*v)))
+                    .collect();
                 json!({"kind": "record", "fields": fields})
             }
             Value::Table(t) => {
@@ -361,7 +384,9 @@ impl Value {
                     .map(|(n, c)| {
                         let v = match c {
                             ColumnData::Num(v) => nums(v),
-                            ColumnData::Text(v) => Json::Array(v.iter().map(|s| s.as_str().into()).collect()),
+                            ColumnData::Text(v) => {
+                                Json::Array(v.iter().map(|s| s.as_str().into()).collect())
+                            }
                         };
                         (n.clone(), v)
                     })
@@ -376,12 +401,22 @@ impl Value {
     /// Decodes the tagged JSON of [`Value::to_json`]. Numbers may be `null` (NaN) or the
     /// strings `"nan"`, `"inf"`, `"-inf"`, so that reference scripts can write every f64.
     pub fn from_json(j: &Json) -> Result<Value, String> {
-        let kind = j.get("kind").and_then(Json::as_str).ok_or("missing \"kind\"")?;
+        let kind = j
+            .get("kind")
+            .and_then(Json::as_str)
+            .ok_or("missing \"kind\"")?;
         let dates = |j: &Json| -> Result<Arc<Vec<Day>>, String> {
-            let arr = j.get("dates").and_then(Json::as_array).ok_or("missing \"dates\" array")?;
+            let arr = j
+                .get("dates")
+                .and_then(Json::as_array)
+                .ok_or("missing \"dates\" array")?;
             let d = arr
                 .iter()
-                .map(|x| x.as_str().and_then(date::parse_iso).ok_or(format!("bad date {x}")))
+                .map(|x| {
+                    x.as_str()
+                        .and_then(date::parse_iso)
+                        .ok_or(format!("bad date {x}"))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             if d.windows(2).any(|w| w[0] >= w[1]) {
                 return Err("dates must be strictly increasing".into());
@@ -389,7 +424,11 @@ impl Value {
             Ok(Arc::new(d))
         };
         let nums = |j: &Json| -> Result<Vec<f64>, String> {
-            j.as_array().ok_or("expected an array of numbers")?.iter().map(json_num).collect()
+            j.as_array()
+                .ok_or("expected an array of numbers")?
+                .iter()
+                .map(json_num)
+                .collect()
         };
         Ok(match kind {
             "scalar" => Value::Scalar(json_num(j.get("value").ok_or("missing value")?)?),
@@ -403,7 +442,10 @@ impl Value {
             }
             "frame" => {
                 let d = dates(j)?;
-                let cols = j.get("columns").and_then(Json::as_object).ok_or("missing columns")?;
+                let cols = j
+                    .get("columns")
+                    .and_then(Json::as_object)
+                    .ok_or("missing columns")?;
                 let mut columns = Vec::new();
                 for (name, c) in cols {
                     let v = nums(c)?;
@@ -415,19 +457,34 @@ impl Value {
                 Value::Frame(Frame { dates: d, columns })
             }
             "record" => {
-                let f = j.get("fields").and_then(Json::as_object).ok_or("missing fields")?;
-                let fields =
-                    f.iter().map(|(k, v)| Ok((k.clone(), json_num(v)?))).collect::<Result<_, String>>()?;
+                let f = j
+                    .get("fields")
+                    .and_then(Json::as_object)
+                    .ok_or("missing fields")?;
+                let fields = f
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), json_num(v)?)))
+                    .collect::<Result<_, String>>()?;
                 Value::Record(Record { fields })
             }
             "table" => {
-                let cols = j.get("columns").and_then(Json::as_object).ok_or("missing columns")?;
+                let cols = j
+                    .get("columns")
+                    .and_then(Json::as_object)
+                    .ok_or("missing columns")?;
                 let mut columns = Vec::new();
                 for (name, c) in cols {
                     let arr = c.as_array().ok_or("table column must be an array")?;
-                    let is_text = arr.iter().any(|x| x.as_str().is_some_and(|s| !matches!(s, "nan" | "inf" | "-inf")));
+                    let is_text = arr.iter().any(|x| {
+                        x.as_str()
+                            .is_some_and(|s| !matches!(s, "nan" | "inf" | "-inf"))
+                    });
                     let data = if is_text {
-                        ColumnData::Text(arr.iter().map(|x| x.as_str().unwrap_or("").to_string()).collect())
+                        ColumnData::Text(
+                            arr.iter()
+                                .map(|x| x.as_str().unwrap_or("").to_string())
+                                .collect(),
+                        )
                     } else {
                         ColumnData::Num(nums(c)?)
                     };
@@ -435,8 +492,17 @@ impl Value {
                 }
                 Value::Table(Table { columns })
             }
-            "text" => Value::Text(j.get("value").and_then(Json::as_str).ok_or("missing value")?.into()),
-            "bool" => Value::Bool(j.get("value").and_then(Json::as_bool).ok_or("missing value")?),
+            "text" => Value::Text(
+                j.get("value")
+                    .and_then(Json::as_str)
+                    .ok_or("missing value")?
+                    .into(),
+            ),
+            "bool" => Value::Bool(
+                j.get("value")
+                    .and_then(Json::as_bool)
+                    .ok_or("missing value")?,
+            ),
             other => return Err(format!("unknown kind {other:?}")),
         })
     }

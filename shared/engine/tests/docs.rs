@@ -8,7 +8,10 @@ fn every_primitive_is_documented() {
     let mut missing = Vec::new();
     for p in registry().all() {
         if p.summary.trim().is_empty() || p.doc.trim().is_empty() || p.reference.trim().is_empty() {
-            missing.push(format!("{}: summary, doc and reference are required", p.name));
+            missing.push(format!(
+                "{}: summary, doc and reference are required",
+                p.name
+            ));
         }
         for o in p.inputs {
             if o.doc.trim().is_empty() {

@@ -20,11 +20,19 @@ fn golden_dir() -> PathBuf {
 
 fn load_cases() -> Vec<(String, Json)> {
     let mut out = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(golden_dir()).expect("golden dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(golden_dir())
+        .expect("golden dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
     files.sort();
-    for path in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+    for path in files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+    {
         let text = std::fs::read_to_string(&path).expect("read golden file");
-        let doc: Json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc: Json =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let family = doc["family"].as_str().unwrap_or("?").to_string();
         for c in doc["cases"].as_array().expect("cases array") {
             out.push((family.clone(), c.clone()));
@@ -45,11 +53,18 @@ fn close(got: f64, want: f64, rtol: f64, atol: f64) -> bool {
 
 fn compare_nums(what: &str, got: &[f64], want: &[f64], rtol: f64, atol: f64) -> Result<(), String> {
     if got.len() != want.len() {
-        return Err(format!("{what}: length {} != expected {}", got.len(), want.len()));
+        return Err(format!(
+            "{what}: length {} != expected {}",
+            got.len(),
+            want.len()
+        ));
     }
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         if !close(*g, *w, rtol, atol) {
-            return Err(format!("{what}[{i}]: got {g:e}, expected {w:e} (rel err {:e})", ((g - w) / w).abs()));
+            return Err(format!(
+                "{what}[{i}]: got {g:e}, expected {w:e} (rel err {:e})",
+                ((g - w) / w).abs()
+            ));
         }
     }
     Ok(())
@@ -61,16 +76,28 @@ fn compare(got: &Value, want: &Value, rtol: f64, atol: f64) -> Result<(), String
         (Value::Series(g), Value::Series(w)) => {
             if g.dates != w.dates {
                 let first = g.dates.iter().zip(w.dates.iter()).position(|(a, b)| a != b);
-                return Err(format!("dates differ (got {} dates, expected {}; first difference at {first:?})", g.dates.len(), w.dates.len()));
+                return Err(format!(
+                    "dates differ (got {} dates, expected {}; first difference at {first:?})",
+                    g.dates.len(),
+                    w.dates.len()
+                ));
             }
             compare_nums("values", &g.values, &w.values, rtol, atol)
         }
         (Value::Frame(g), Value::Frame(w)) => {
             if g.dates != w.dates {
-                return Err(format!("frame dates differ (got {}, expected {})", g.dates.len(), w.dates.len()));
+                return Err(format!(
+                    "frame dates differ (got {}, expected {})",
+                    g.dates.len(),
+                    w.dates.len()
+                ));
             }
             if g.column_names() != w.column_names() {
-                return Err(format!("columns {:?} != expected {:?}", g.column_names(), w.column_names()));
+                return Err(format!(
+                    "columns {:?} != expected {:?}",
+                    g.column_names(),
+                    w.column_names()
+                ));
             }
             for (name, wc) in &w.columns {
                 compare_nums(name, g.column(name).unwrap_or_default(), wc, rtol, atol)?;
@@ -79,7 +106,12 @@ fn compare(got: &Value, want: &Value, rtol: f64, atol: f64) -> Result<(), String
         }
         (Value::Record(g), Value::Record(w)) => {
             for (name, wv) in &w.fields {
-                let gv = g.get(name).ok_or_else(|| format!("record has no field {name:?} (has {:?})", g.fields.iter().map(|f| &f.0).collect::<Vec<_>>()))?;
+                let gv = g.get(name).ok_or_else(|| {
+                    format!(
+                        "record has no field {name:?} (has {:?})",
+                        g.fields.iter().map(|f| &f.0).collect::<Vec<_>>()
+                    )
+                })?;
                 compare_nums(name, &[gv], &[*wv], rtol, atol)?;
             }
             Ok(())
@@ -92,7 +124,9 @@ fn compare(got: &Value, want: &Value, rtol: f64, atol: f64) -> Result<(), String
             }
             for (name, wc) in &w.columns {
                 match (g.column(name), wc) {
-                    (Some(ColumnData::Num(gv)), ColumnData::Num(wv)) => compare_nums(name, gv, wv, rtol, atol)?,
+                    (Some(ColumnData::Num(gv)), ColumnData::Num(wv)) => {
+                        compare_nums(name, gv, wv, rtol, atol)?
+                    }
                     (Some(ColumnData::Text(gv)), ColumnData::Text(wv)) if gv == wv => {}
                     (gc, _) => return Err(format!("table column {name:?} differs: got {gc:?}")),
                 }
@@ -101,15 +135,26 @@ fn compare(got: &Value, want: &Value, rtol: f64, atol: f64) -> Result<(), String
         }
         (Value::Bool(g), Value::Bool(w)) if g == w => Ok(()),
         (Value::Text(g), Value::Text(w)) if g == w => Ok(()),
-        (g, w) => Err(format!("got a {} ({g:?}), expected a {} ({w:?})", g.kind().name(), w.kind().name())),
+        (g, w) => Err(format!(
+            "got a {} ({g:?}), expected a {} ({w:?})",
+            g.kind().name(),
+            w.kind().name()
+        )),
     }
 }
 
 fn run_case(case: &Json) -> Result<(), String> {
     let op = case["operation"].as_str().ok_or("case has no operation")?;
-    let prim = registry().get(op).ok_or_else(|| format!("no primitive {op:?}"))?;
+    let prim = registry()
+        .get(op)
+        .ok_or_else(|| format!("no primitive {op:?}"))?;
     let raw = case["params"].as_object().cloned().unwrap_or_default();
-    let inputs: Vec<Value> = case["inputs"].as_array().ok_or("no inputs")?.iter().map(Value::from_json).collect::<Result<_, _>>()?;
+    let inputs: Vec<Value> = case["inputs"]
+        .as_array()
+        .ok_or("no inputs")?
+        .iter()
+        .map(Value::from_json)
+        .collect::<Result<_, _>>()?;
     let (min, max) = prim.arity();
     if inputs.len() < min || max.is_some_and(|m| inputs.len() > m) {
         return Err(format!("arity: {} inputs for {op}", inputs.len()));
@@ -118,13 +163,23 @@ fn run_case(case: &Json) -> Result<(), String> {
     let bound = Params::bind(prim, &raw);
     let refs: Vec<&Value> = inputs.iter().collect();
     let result = bound.map_err(|e| format!("{e:?}")).and_then(|params| {
-        (prim.eval)(&Call { inputs: &refs, params: &params, data: None }).map_err(|e| e.message)
+        (prim.eval)(&Call {
+            inputs: &refs,
+            params: &params,
+            data: None,
+        })
+        .map_err(|e| e.message)
     });
     if let Some(fragment) = expected.get("error").and_then(Json::as_str) {
         return match result {
             Err(msg) if msg.contains(fragment) => Ok(()),
-            Err(msg) => Err(format!("expected an error containing {fragment:?}, got error {msg:?}")),
-            Ok(v) => Err(format!("expected an error containing {fragment:?}, got a {}", v.kind().name())),
+            Err(msg) => Err(format!(
+                "expected an error containing {fragment:?}, got error {msg:?}"
+            )),
+            Ok(v) => Err(format!(
+                "expected an error containing {fragment:?}, got a {}",
+                v.kind().name()
+            )),
         };
     }
     let got = result?;
@@ -137,20 +192,36 @@ fn run_case(case: &Json) -> Result<(), String> {
 #[test]
 fn every_primitive_matches_its_reference() {
     let cases = load_cases();
-    assert!(!cases.is_empty(), "no golden cases found in {}", golden_dir().display());
+    assert!(
+        !cases.is_empty(),
+        "no golden cases found in {}",
+        golden_dir().display()
+    );
     let mut failures = Vec::new();
     for (family, case) in &cases {
         if let Err(e) = run_case(case) {
-            failures.push(format!("[{family}] {}: {e}", case["name"].as_str().unwrap_or("?")));
+            failures.push(format!(
+                "[{family}] {}: {e}",
+                case["name"].as_str().unwrap_or("?")
+            ));
         }
     }
     let shown: Vec<_> = failures.iter().take(60).cloned().collect();
-    assert!(failures.is_empty(), "{} of {} golden cases failed:\n{}", failures.len(), cases.len(), shown.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        shown.join("\n")
+    );
 }
 
 #[test]
 fn every_registered_primitive_has_golden_cases() {
-    let covered: BTreeSet<String> = load_cases().iter().filter_map(|(_, c)| c["operation"].as_str().map(String::from)).collect();
+    let covered: BTreeSet<String> = load_cases()
+        .iter()
+        .filter_map(|(_, c)| c["operation"].as_str().map(String::from))
+        .collect();
     let missing: Vec<_> = registry()
         .all()
         .iter()
@@ -158,5 +229,8 @@ fn every_registered_primitive_has_golden_cases() {
         .filter(|p| p.family != Family::Data && !covered.contains(p.name))
         .map(|p| p.name)
         .collect();
-    assert!(missing.is_empty(), "primitives without golden cases: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "primitives without golden cases: {missing:?}"
+    );
 }

@@ -4,9 +4,9 @@
 //! so that it compiles for `wasm32-unknown-unknown` as well as for the server. The shapes
 //! are pinned by the team's interface document: change them only with a CHANGELOG note.
 
+pub mod error;
 pub mod model;
 pub mod run;
-pub mod error;
 
 pub use error::{ApiErrorBody, ApiErrorDetail, Issue};
 pub use model::{

@@ -49,8 +49,12 @@ pub enum LabScope {
 
 impl LabScope {
     /// All scopes, in display order.
-    pub const ALL: [LabScope; 4] =
-        [LabScope::Econ, LabScope::Derivatives, LabScope::Crypto, LabScope::Both];
+    pub const ALL: [LabScope; 4] = [
+        LabScope::Econ,
+        LabScope::Derivatives,
+        LabScope::Crypto,
+        LabScope::Both,
+    ];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -83,8 +87,11 @@ pub enum Difficulty {
 
 impl Difficulty {
     /// All levels, in order.
-    pub const ALL: [Difficulty; 3] =
-        [Difficulty::Basic, Difficulty::Intermediate, Difficulty::Advanced];
+    pub const ALL: [Difficulty; 3] = [
+        Difficulty::Basic,
+        Difficulty::Intermediate,
+        Difficulty::Advanced,
+    ];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {

@@ -31,8 +31,8 @@ pub fn union(a: &[Day], b: &[Day]) -> Union {
         let take_b = i >= a.len() || (j < b.len() && b[j] <= a[i]);
         let d = if take_a { a[i] } else { b[j] };
         dates.push(d);
-        left.push(take_a.then(|| i as u32));
-        right.push(take_b.then(|| j as u32));
+        left.push(take_a.then_some(i as u32));
+        right.push(take_b.then_some(j as u32));
         if take_a {
             i += 1;
         }
@@ -40,19 +40,33 @@ pub fn union(a: &[Day], b: &[Day]) -> Union {
             j += 1;
         }
     }
-    Union { dates: Arc::new(dates), left, right }
+    Union {
+        dates: Arc::new(dates),
+        left,
+        right,
+    }
 }
 
 /// Applies `f` to two series aligned on the union of their dates; a side missing a date
 /// contributes NaN there. Identical indices take a fast path without any merging.
 pub fn zip_with(a: &Series, b: &Series, f: impl Fn(f64, f64) -> f64) -> Series {
     if same_index(a, b) {
-        let values = a.values.iter().zip(&b.values).map(|(&x, &y)| f(x, y)).collect();
+        let values = a
+            .values
+            .iter()
+            .zip(&b.values)
+            .map(|(&x, &y)| f(x, y))
+            .collect();
         return a.with_values(values);
     }
     let u = union(&a.dates, &b.dates);
     let pick = |v: &[f64], ix: Option<u32>| ix.map_or(f64::NAN, |k| v[k as usize]);
-    let values = u.left.iter().zip(&u.right).map(|(&l, &r)| f(pick(&a.values, l), pick(&b.values, r))).collect();
+    let values = u
+        .left
+        .iter()
+        .zip(&u.right)
+        .map(|(&l, &r)| f(pick(&a.values, l), pick(&b.values, r)))
+        .collect();
     Series::new(u.dates, values)
 }
 
@@ -62,8 +76,15 @@ pub fn align_pair(a: &Series, b: &Series) -> (Series, Series) {
         return (a.clone(), b.with_values(b.values.clone()).with_index_of(a));
     }
     let u = union(&a.dates, &b.dates);
-    let pick = |v: &[f64], ix: &[Option<u32>]| ix.iter().map(|k| k.map_or(f64::NAN, |k| v[k as usize])).collect();
-    (Series::new(Arc::clone(&u.dates), pick(&a.values, &u.left)), Series::new(u.dates, pick(&b.values, &u.right)))
+    let pick = |v: &[f64], ix: &[Option<u32>]| {
+        ix.iter()
+            .map(|k| k.map_or(f64::NAN, |k| v[k as usize]))
+            .collect()
+    };
+    (
+        Series::new(Arc::clone(&u.dates), pick(&a.values, &u.left)),
+        Series::new(u.dates, pick(&b.values, &u.right)),
+    )
 }
 
 /// Reindexes `s` onto `dates` (a superset or any sorted list): NaN where `s` has no value.
@@ -77,7 +98,11 @@ pub fn reindex(s: &Series, dates: &Arc<Vec<Day>>) -> Series {
         while j < s.dates.len() && s.dates[j] < d {
             j += 1;
         }
-        out.push(if j < s.dates.len() && s.dates[j] == d { s.values[j] } else { f64::NAN });
+        out.push(if j < s.dates.len() && s.dates[j] == d {
+            s.values[j]
+        } else {
+            f64::NAN
+        });
     }
     Series::new(Arc::clone(dates), out)
 }

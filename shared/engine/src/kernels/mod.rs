@@ -2,4 +2,7 @@
 //! compensated sums. Kept free of DSL concerns so they are easy to test and benchmark.
 
 pub mod align;
+pub mod bsm;
+pub mod pairwise;
 pub mod rolling;
+pub mod ta;

@@ -10,7 +10,11 @@ use crate::value::{Frame, Series, Value};
 pub fn series<'a>(call: &Call<'a>, i: usize) -> Result<&'a Series, EvalError> {
     match call.input(i) {
         Value::Series(s) => Ok(s),
-        v => Err(EvalError::new(format!("input {} must be a series, got a {}.", i + 1, v.kind().name()))),
+        v => Err(EvalError::new(format!(
+            "input {} must be a series, got a {}.",
+            i + 1,
+            v.kind().name()
+        ))),
     }
 }
 
@@ -18,7 +22,11 @@ pub fn series<'a>(call: &Call<'a>, i: usize) -> Result<&'a Series, EvalError> {
 pub fn frame<'a>(call: &Call<'a>, i: usize) -> Result<&'a Frame, EvalError> {
     match call.input(i) {
         Value::Frame(f) => Ok(f),
-        v => Err(EvalError::new(format!("input {} must be a frame, got a {}.", i + 1, v.kind().name()))),
+        v => Err(EvalError::new(format!(
+            "input {} must be a frame, got a {}.",
+            i + 1,
+            v.kind().name()
+        ))),
     }
 }
 
@@ -27,7 +35,11 @@ pub fn scalar(call: &Call<'_>, i: usize) -> Result<f64, EvalError> {
     match call.input(i) {
         Value::Scalar(x) => Ok(*x),
         Value::Bool(b) => Ok(f64::from(u8::from(*b))),
-        v => Err(EvalError::new(format!("input {} must be a scalar, got a {}.", i + 1, v.kind().name()))),
+        v => Err(EvalError::new(format!(
+            "input {} must be a scalar, got a {}.",
+            i + 1,
+            v.kind().name()
+        ))),
     }
 }
 
@@ -35,8 +47,13 @@ pub fn scalar(call: &Call<'_>, i: usize) -> Result<f64, EvalError> {
 pub fn map_numeric(v: &Value, f: impl Fn(f64) -> f64) -> Result<Value, EvalError> {
     match v {
         Value::Scalar(x) => Ok(Value::Scalar(f(*x))),
-        Value::Series(s) => Ok(Value::Series(s.with_values(s.values.iter().map(|&x| f(x)).collect()))),
-        v => Err(EvalError::new(format!("expected a series or scalar, got a {}.", v.kind().name()))),
+        Value::Series(s) => Ok(Value::Series(
+            s.with_values(s.values.iter().map(|&x| f(x)).collect()),
+        )),
+        v => Err(EvalError::new(format!(
+            "expected a series or scalar, got a {}.",
+            v.kind().name()
+        ))),
     }
 }
 
@@ -45,8 +62,12 @@ pub fn map_numeric(v: &Value, f: impl Fn(f64) -> f64) -> Result<Value, EvalError
 pub fn zip_numeric(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Result<Value, EvalError> {
     match (a, b) {
         (Value::Scalar(x), Value::Scalar(y)) => Ok(Value::Scalar(f(*x, *y))),
-        (Value::Series(s), Value::Scalar(y)) => Ok(Value::Series(s.with_values(s.values.iter().map(|&x| f(x, *y)).collect()))),
-        (Value::Scalar(x), Value::Series(s)) => Ok(Value::Series(s.with_values(s.values.iter().map(|&y| f(*x, y)).collect()))),
+        (Value::Series(s), Value::Scalar(y)) => Ok(Value::Series(
+            s.with_values(s.values.iter().map(|&x| f(x, *y)).collect()),
+        )),
+        (Value::Scalar(x), Value::Series(s)) => Ok(Value::Series(
+            s.with_values(s.values.iter().map(|&y| f(*x, y)).collect()),
+        )),
         (Value::Series(s), Value::Series(t)) => Ok(Value::Series(align::zip_with(s, t, f))),
         (a, b) => Err(EvalError::new(format!(
             "expected series or scalars, got a {} and a {}.",

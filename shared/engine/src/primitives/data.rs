@@ -8,9 +8,17 @@ use crate::registry::{Call, EvalError, Family, Param, Primitive, Returns};
 use crate::value::{Kind, Value};
 
 /// The data family.
-pub static PRIMITIVES: &[&Primitive] = &[&FETCH_MARKET_DATA, &FETCH_MACRO_DATA, &FETCH_CRYPTO_DATA, &FETCH_OPTIONS_CHAIN];
+pub static PRIMITIVES: &[&Primitive] = &[
+    &FETCH_MARKET_DATA,
+    &FETCH_MACRO_DATA,
+    &FETCH_CRYPTO_DATA,
+    &FETCH_OPTIONS_CHAIN,
+];
 
-const START: Param = Param::date("start", "first date, inclusive (earliest available when absent)");
+const START: Param = Param::date(
+    "start",
+    "first date, inclusive (earliest available when absent)",
+);
 const END: Param = Param::date("end", "last date, inclusive (latest available when absent)");
 
 fn range(p: &Params) -> Result<(Option<i32>, Option<i32>), EvalError> {
@@ -29,9 +37,13 @@ fn range(p: &Params) -> Result<(Option<i32>, Option<i32>), EvalError> {
 
 /// Hands over the fetched dataset, refusing an empty one with a useful sentence.
 fn fetched(call: &Call<'_>, what: &str) -> Result<Value, EvalError> {
-    let v = call.data.ok_or_else(|| EvalError::new(format!("no {what} was fetched for this step.")))?;
+    let v = call
+        .data
+        .ok_or_else(|| EvalError::new(format!("no {what} was fetched for this step.")))?;
     if v.is_empty() {
-        return Err(EvalError::new(format!("the {what} has no rows in the requested date range; widen `start`/`end`.")));
+        return Err(EvalError::new(format!(
+            "the {what} has no rows in the requested date range; widen `start`/`end`."
+        )));
     }
     Ok(v.clone())
 }
@@ -80,11 +92,19 @@ static FETCH_CRYPTO_DATA: Primitive = Primitive {
     doc: "Reads the daily USD close of a crypto asset (BTC) from the data gateway.",
     reference: "—",
     inputs: &[],
-    params: &[Param::text("asset", "asset code").default_text("BTC"), START, END],
+    params: &[
+        Param::text("asset", "asset code").default_text("BTC"),
+        START,
+        END,
+    ],
     returns: Returns::Fixed(Kind::Series),
     request: Some(|p| {
         let (start, end) = range(p)?;
-        Ok(DataRequest::Crypto { asset: p.text("asset")?.trim().to_ascii_uppercase(), start, end })
+        Ok(DataRequest::Crypto {
+            asset: p.text("asset")?.trim().to_ascii_uppercase(),
+            start,
+            end,
+        })
     }),
     eval: |c| fetched(c, "crypto series"),
 };

@@ -15,9 +15,17 @@ pub static PRIMITIVES: &[&Primitive] = &[
 ];
 
 const LEFT: Operand = Operand::new("a", KindSet::NUMERIC, "left operand");
-const RIGHT: Operand = Operand::new("b", KindSet::NUMERIC, "right operand (or use the `value` param)").optional();
+const RIGHT: Operand = Operand::new(
+    "b",
+    KindSet::NUMERIC,
+    "right operand (or use the `value` param)",
+)
+.optional();
 const BINARY_INPUTS: &[Operand] = &[LEFT, RIGHT];
-const VALUE: Param = Param::number("value", "constant right operand, used when only one input is given");
+const VALUE: Param = Param::number(
+    "value",
+    "constant right operand, used when only one input is given",
+);
 const BINARY_PARAMS: &[Param] = &[VALUE];
 const UNARY_INPUTS: &[Operand] = &[Operand::new("x", KindSet::NUMERIC, "series or scalar")];
 
@@ -27,8 +35,12 @@ fn binary(call: &Call<'_>, f: fn(f64, f64) -> f64) -> Result<Value, EvalError> {
     match (call.inputs.get(1), call.params.opt_num("value")?) {
         (Some(b), None) => zip_numeric(a, b, f),
         (None, Some(v)) => zip_numeric(a, &Value::Scalar(v), f),
-        (Some(_), Some(_)) => Err(EvalError::new("give the right operand either as a second input or as the `value` param, not both.")),
-        (None, None) => Err(EvalError::new("needs a right operand: a second input, or the `value` param.")),
+        (Some(_), Some(_)) => Err(EvalError::new(
+            "give the right operand either as a second input or as the `value` param, not both.",
+        )),
+        (None, None) => Err(EvalError::new(
+            "needs a right operand: a second input, or the `value` param.",
+        )),
     }
 }
 
@@ -49,23 +61,50 @@ macro_rules! binary_primitive {
     };
 }
 
-binary_primitive!(ADD, "add", "a + b", "pandas: a.add(b) / a + b", |x, y| x + y);
-binary_primitive!(SUBTRACT, "subtract", "a − b", "pandas: a.sub(b) / a - b", |x, y| x - y);
-binary_primitive!(MULTIPLY, "multiply", "a × b", "pandas: a.mul(b) / a * b", |x, y| x * y);
-binary_primitive!(DIVIDE, "divide", "a ÷ b", "pandas: a.div(b) / a / b", |x, y| x / y);
+binary_primitive!(ADD, "add", "a + b", "pandas: a.add(b) / a + b", |x, y| x
+    + y);
+binary_primitive!(
+    SUBTRACT,
+    "subtract",
+    "a − b",
+    "pandas: a.sub(b) / a - b",
+    |x, y| x - y
+);
+binary_primitive!(
+    MULTIPLY,
+    "multiply",
+    "a × b",
+    "pandas: a.mul(b) / a * b",
+    |x, y| x * y
+);
+binary_primitive!(
+    DIVIDE,
+    "divide",
+    "a ÷ b",
+    "pandas: a.div(b) / a / b",
+    |x, y| x / y
+);
 binary_primitive!(
     MAXIMUM,
     "maximum",
     "Larger of a and b, elementwise (NaN if either is NaN)",
     "numpy: np.maximum(a, b) on aligned series",
-    |x: f64, y: f64| if x.is_nan() || y.is_nan() { f64::NAN } else { x.max(y) }
+    |x: f64, y: f64| if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.max(y)
+    }
 );
 binary_primitive!(
     MINIMUM,
     "minimum",
     "Smaller of a and b, elementwise (NaN if either is NaN)",
     "numpy: np.minimum(a, b) on aligned series",
-    |x: f64, y: f64| if x.is_nan() || y.is_nan() { f64::NAN } else { x.min(y) }
+    |x: f64, y: f64| if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.min(y)
+    }
 );
 
 static POWER: Primitive = Primitive {
@@ -106,9 +145,30 @@ macro_rules! unary_primitive {
     };
 }
 
-unary_primitive!(ABS, "abs", "Absolute value", "Elementwise |x|; NaN stays NaN.", "pandas: s.abs()", f64::abs);
-unary_primitive!(NEGATE, "negate", "−x", "Elementwise negation; NaN stays NaN.", "pandas: -s", |x: f64| -x);
-unary_primitive!(EXP, "exp", "e^x", "Elementwise exponential.", "numpy: np.exp(s)", f64::exp);
+unary_primitive!(
+    ABS,
+    "abs",
+    "Absolute value",
+    "Elementwise |x|; NaN stays NaN.",
+    "pandas: s.abs()",
+    f64::abs
+);
+unary_primitive!(
+    NEGATE,
+    "negate",
+    "−x",
+    "Elementwise negation; NaN stays NaN.",
+    "pandas: -s",
+    |x: f64| -x
+);
+unary_primitive!(
+    EXP,
+    "exp",
+    "e^x",
+    "Elementwise exponential.",
+    "numpy: np.exp(s)",
+    f64::exp
+);
 unary_primitive!(
     SQRT,
     "sqrt",
@@ -123,7 +183,15 @@ unary_primitive!(
     "Sign of x: −1, 0 or 1",
     "Elementwise sign: −1 for negative, 0 for zero, 1 for positive, NaN for NaN.",
     "numpy: np.sign(s)",
-    |x: f64| if x.is_nan() { f64::NAN } else if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 }
+    |x: f64| if x.is_nan() {
+        f64::NAN
+    } else if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
 );
 
 static LOG: Primitive = Primitive {
@@ -138,9 +206,9 @@ static LOG: Primitive = Primitive {
     request: None,
     eval: |c| match c.params.opt_num("base")? {
         None => map_numeric(c.input(0), f64::ln),
-        Some(b) if b == 1.0 => Err(EvalError::new("`base` must not be 1 (log base 1 is undefined).")),
-        Some(b) if b == 10.0 => map_numeric(c.input(0), f64::log10),
-        Some(b) if b == 2.0 => map_numeric(c.input(0), f64::log2),
+        Some(1.0) => Err(EvalError::new("`base` must not be 1 (log base 1 is undefined).")),
+        Some(10.0) => map_numeric(c.input(0), f64::log10),
+        Some(2.0) => map_numeric(c.input(0), f64::log2),
         Some(b) => {
             let lb = b.ln();
             map_numeric(c.input(0), move |x| x.ln() / lb)

@@ -9,6 +9,8 @@ pub mod common;
 pub mod data;
 pub mod filters;
 pub mod math;
+pub mod options;
+pub mod price_models;
 pub mod returns;
 pub mod stats;
 pub mod technical;
@@ -23,6 +25,8 @@ pub fn all() -> impl Iterator<Item = &'static Primitive> {
         technical::PRIMITIVES,
         filters::PRIMITIVES,
         data::PRIMITIVES,
+        options::PRIMITIVES,
+        price_models::PRIMITIVES,
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,1 @@
+//! Black–Scholes–Merton pricing, greeks and implied volatility for the options family.

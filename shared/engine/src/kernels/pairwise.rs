@@ -1,0 +1,1 @@
+//! Pairwise rolling kernels (covariance, correlation, beta) for the analysis family.

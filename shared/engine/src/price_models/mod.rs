@@ -1,0 +1,1 @@
+//! The Bitcoin price-model framework: the `PriceModel` trait, its registry and backtests.
