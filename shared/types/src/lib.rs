@@ -4,6 +4,7 @@
 //! so that it compiles for `wasm32-unknown-unknown` as well as for the server. The shapes
 //! are pinned by the team's interface document: change them only with a CHANGELOG note.
 
+pub mod api;
 pub mod error;
 pub mod model;
 pub mod run;

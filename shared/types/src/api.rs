@@ -1,0 +1,508 @@
+//! Request and response bodies of the HTTP API (interfaces.md §3) that are not model files
+//! or run results: accounts, the catalogue, social actions, publishing and validation.
+//!
+//! The web app deserializes every response through these types, so optional and
+//! additive fields carry `#[serde(default)]`: a server that adds a field never breaks an
+//! older client, and a field a server leaves out reads as empty rather than failing.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use crate::model::{Difficulty, Dsl, InputSchema, LabScope};
+use crate::run::RunResult;
+
+/// `POST /api/accounts` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateAccountRequest {
+    /// Contact address; one account per address.
+    pub email: String,
+}
+
+/// `201` answer of `POST /api/accounts`. The key is shown once and stored hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateAccountResponse {
+    /// New user's id.
+    pub user_id: String,
+    /// Bearer key for `Authorization: Bearer …`; never retrievable again.
+    pub api_key: String,
+    /// Starting credit balance.
+    pub credits: i64,
+}
+
+/// `GET /api/me`: the caller's profile and money.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    /// User id.
+    pub user_id: String,
+    /// Contact address.
+    pub email: String,
+    /// `free` or `paid`.
+    pub plan: String,
+    /// Credit balance.
+    pub credits: i64,
+    /// Runs and charges of the current UTC day.
+    #[serde(default)]
+    pub usage_today: UsageToday,
+    /// Credit movements, newest first.
+    #[serde(default)]
+    pub ledger: Vec<LedgerEntry>,
+}
+
+/// Today's usage of the caller (UTC day).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UsageToday {
+    /// Runs started today.
+    #[serde(default)]
+    pub runs: u64,
+    /// Runs per day the plan allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_limit: Option<u64>,
+    /// Runs left today that cost no credits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_runs_left: Option<u64>,
+    /// Credits charged today.
+    #[serde(default)]
+    pub credits_spent: i64,
+}
+
+/// One credit movement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// RFC 3339 timestamp.
+    #[serde(default)]
+    pub at: String,
+    /// Credits added (positive) or charged (negative).
+    pub delta: i64,
+    /// Why: `signup`, `run`, `refund`, `grant`, …
+    #[serde(default)]
+    pub reason: String,
+    /// The run charged, when the movement is a run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The model run, when the movement is a run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_slug: Option<String>,
+    /// Balance after the movement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<i64>,
+}
+
+/// Who may see a model or an artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Listed in the catalogue.
+    #[default]
+    Public,
+    /// Reachable by link, not listed.
+    Unlisted,
+    /// Only the owner.
+    Private,
+}
+
+impl Visibility {
+    /// All values, in display order.
+    pub const ALL: [Visibility; 3] = [
+        Visibility::Public,
+        Visibility::Unlisted,
+        Visibility::Private,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Private => "private",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Catalogue sort orders (`sort=` of `GET /api/models`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Most runs first.
+    #[default]
+    Popular,
+    /// Best average rating first.
+    Rating,
+    /// Newest first.
+    New,
+}
+
+impl SortOrder {
+    /// All orders, in display order.
+    pub const ALL: [SortOrder; 3] = [SortOrder::Popular, SortOrder::Rating, SortOrder::New];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Popular => "popular",
+            SortOrder::Rating => "rating",
+            SortOrder::New => "new",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// Counters shown on a model card.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModelStats {
+    /// Completed runs.
+    #[serde(default)]
+    pub runs: u64,
+    /// Users who saved it.
+    #[serde(default)]
+    pub saves: u64,
+    /// Forks made of it.
+    #[serde(default)]
+    pub forks: u64,
+    /// Mean star rating (1–5); null when unrated.
+    #[serde(default)]
+    pub rating_average: Option<f64>,
+    /// Number of ratings.
+    #[serde(default)]
+    pub rating_count: u64,
+}
+
+/// One entry of the catalogue (`GET /api/models` items, `GET /api/me/saves` items).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    /// URL-safe unique name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Plain-text description.
+    #[serde(default)]
+    pub description: String,
+    /// Which lab lists it.
+    #[serde(default)]
+    pub lab_scope: LabScope,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Difficulty level.
+    #[serde(default)]
+    pub difficulty: Difficulty,
+    /// Who may see it.
+    #[serde(default)]
+    pub visibility: Visibility,
+    /// Counters.
+    #[serde(default)]
+    pub stats: ModelStats,
+    /// Slug of the model this one was forked from.
+    #[serde(default)]
+    pub forked_from: Option<String>,
+    /// Owner's user id; null for seed models owned by the platform.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// RFC 3339 creation time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// `GET /api/models` answer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModelList {
+    /// One page of models.
+    #[serde(default)]
+    pub items: Vec<ModelSummary>,
+    /// Opaque cursor of the next page; null on the last page.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// Query of `GET /api/models`; every field is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ModelListQuery {
+    /// Only models of this lab (`both` models are listed in every lab).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<String>,
+    /// Only models with this tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Only models of this difficulty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difficulty: Option<String>,
+    /// Free-text search over name, description and tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// `popular`, `rating` or `new`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// Page size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Cursor from a previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// `me`: only the caller's own models (private ones included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// One immutable version of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    /// Version number, from 1.
+    pub version: u32,
+    /// RFC 3339 creation time.
+    #[serde(default)]
+    pub created_at: String,
+    /// Optional change note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `GET /api/models/{slug}`: the card fields plus the latest version and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelDetail {
+    /// Catalogue fields.
+    #[serde(flatten)]
+    pub summary: ModelSummary,
+    /// Latest version number.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// Run inputs of the latest version.
+    #[serde(default)]
+    pub input_schema: InputSchema,
+    /// The program of the latest version.
+    pub dsl: Dsl,
+    /// References (papers, docs).
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Every version, newest first.
+    #[serde(default)]
+    pub versions: Vec<VersionInfo>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `POST /api/models/run` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRequest {
+    /// Model to run.
+    pub model_slug: String,
+    /// A specific version; the latest when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// Input values by field name; defaults fill the rest.
+    #[serde(default)]
+    pub inputs: Map<String, Value>,
+}
+
+/// `POST /api/models/fork` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForkRequest {
+    /// Model to copy.
+    pub model_slug: String,
+    /// Slug of the copy; derived from the original when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_slug: Option<String>,
+}
+
+/// `POST` / `DELETE /api/models/save` body, and `DELETE /api/models/rate` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRef {
+    /// The model.
+    pub model_slug: String,
+}
+
+/// `GET /api/me/saves` answer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SavesResponse {
+    /// Saved models, newest save first.
+    #[serde(default)]
+    pub items: Vec<ModelSummary>,
+}
+
+/// `POST /api/models/rate` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateRequest {
+    /// The model.
+    pub model_slug: String,
+    /// Stars, 1 to 5.
+    pub rating: u8,
+    /// Optional review text (plain text, never HTML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
+}
+
+/// The caller's own rating.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MyRating {
+    /// Stars, 1 to 5.
+    pub rating: u8,
+    /// Review text, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for MyRating {
+    /// Accepts `{"rating": 4, "review": "…"}` and, for lean servers, a bare `4`.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Bare(u8),
+            Full {
+                rating: u8,
+                #[serde(default)]
+                review: Option<String>,
+            },
+        }
+        Ok(match Wire::deserialize(d)? {
+            Wire::Bare(rating) => MyRating {
+                rating,
+                review: None,
+            },
+            Wire::Full { rating, review } => MyRating { rating, review },
+        })
+    }
+}
+
+/// `GET /api/models/rate?model_slug=` answer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RatingSummary {
+    /// Mean stars; null when unrated.
+    #[serde(default)]
+    pub average: Option<f64>,
+    /// Number of ratings.
+    #[serde(default)]
+    pub count: u64,
+    /// The caller's rating, when signed in and rated.
+    #[serde(default)]
+    pub mine: Option<MyRating>,
+}
+
+/// `POST /api/models/publish` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishRequest {
+    /// The caller's run to publish.
+    pub run_id: String,
+    /// Title shown on the artifact page.
+    pub title: String,
+    /// Optional plain-text summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// `public` or `unlisted` (anyone with the link) or `private`.
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+/// `201` answer of `POST /api/models/publish`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishResponse {
+    /// Artifact slug.
+    pub slug: String,
+    /// Path or URL of the artifact page.
+    pub url: String,
+}
+
+/// `GET /api/artifacts/{slug}`: a published run, readable by anyone with the link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Artifact slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Summary text.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// Who may see it.
+    #[serde(default)]
+    pub visibility: Visibility,
+    /// RFC 3339 publication time.
+    #[serde(default)]
+    pub created_at: String,
+    /// Publisher's user id.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Times the artifact was opened.
+    #[serde(default)]
+    pub views: u64,
+    /// The model that produced it.
+    pub model_slug: String,
+    /// The model's display name at publication.
+    #[serde(default)]
+    pub model_name: Option<String>,
+    /// The version that ran.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// The run, with its inputs and outputs.
+    pub result: RunResult,
+}
+
+/// `POST /api/validate` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidateRequest {
+    /// The DSL document to check.
+    pub dsl: Value,
+    /// Optional input schema the `$names` refer to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_schema: Option<Value>,
+}
+
+/// `POST /api/validate` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidateResponse {
+    /// Whether the document is valid.
+    pub valid: bool,
+    /// Every problem found.
+    #[serde(default)]
+    pub errors: Vec<crate::error::Issue>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_item_reads_the_pinned_shape() {
+        let json = r#"{"items":[{"slug":"momentum-strategy","name":"Momentum","description":"d",
+            "lab_scope":"econ","tags":["momentum"],"difficulty":"basic","visibility":"public",
+            "stats":{"runs":3,"saves":1,"forks":0,"rating_average":4.5,"rating_count":2},
+            "forked_from":null,"owner":null}],"next_cursor":"abc"}"#;
+        let list: ModelList = serde_json::from_str(json).unwrap();
+        assert_eq!(list.items[0].stats.rating_average, Some(4.5));
+        assert_eq!(list.next_cursor.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn my_rating_reads_a_bare_number_or_an_object() {
+        let a: RatingSummary =
+            serde_json::from_str(r#"{"average":4.0,"count":1,"mine":4}"#).unwrap();
+        assert_eq!(a.mine.unwrap().rating, 4);
+        let b: RatingSummary = serde_json::from_str(
+            r#"{"average":null,"count":0,"mine":{"rating":2,"review":"meh"}}"#,
+        )
+        .unwrap();
+        assert_eq!(b.mine.unwrap().review.as_deref(), Some("meh"));
+        let c: RatingSummary =
+            serde_json::from_str(r#"{"average":null,"count":0,"mine":null}"#).unwrap();
+        assert!(c.mine.is_none());
+    }
+
+    #[test]
+    fn model_detail_flattens_the_summary() {
+        let json = r#"{"slug":"x","name":"X","lab_scope":"crypto","version":2,
+            "input_schema":{"fields":[{"name":"symbol","type":"symbol","default":"BTC"}]},
+            "dsl":{"version":"1.0","steps":[]},"versions":[{"version":2,"created_at":"t"}]}"#;
+        let d: ModelDetail = serde_json::from_str(json).unwrap();
+        assert_eq!(d.summary.lab_scope, LabScope::Crypto);
+        assert_eq!(d.version, 2);
+        assert_eq!(d.input_schema.fields.len(), 1);
+    }
+}
