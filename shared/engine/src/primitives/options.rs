@@ -147,7 +147,7 @@ static BLACK_SCHOLES: Primitive = Primitive {
         let args = BsmArgs::gather(c, "volatility")?;
         args.eval(
             |ct, vol| Ok(bsm::price(ct, vol)),
-            |rows| Ok(Value::Series(rows.into_series(|ct, v| bsm::price(ct, v)))),
+            |rows| Ok(Value::Series(rows.into_series(bsm::price))),
         )
     },
 };
@@ -303,7 +303,7 @@ fn field_name(i: usize, last: &'static str) -> &'static str {
 /// The sentence for a field value outside its range.
 fn range_error(field: &str, x: f64, when: &str) -> Option<EvalError> {
     let bad = match field {
-        "spot" | "strike" | "volatility" | "price" | "time_to_expiry" => !(x > 0.0),
+        "spot" | "strike" | "volatility" | "price" | "time_to_expiry" => x.is_nan() || x <= 0.0,
         "rate" | "dividend_yield" => !(-1.0..=1.0).contains(&x),
         _ => false,
     };
@@ -784,7 +784,7 @@ fn read_chain(t: &Table) -> Result<Vec<Contract0>, EvalError> {
                 exps[i]
             ))
         })?;
-        if !(strike[i] > 0.0) {
+        if strike[i].is_nan() || strike[i] <= 0.0 {
             return Err(EvalError::new(format!(
                 "row {} of the chain has strike {}; strikes must be greater than 0.",
                 i + 1,
@@ -1470,7 +1470,7 @@ static PAYOFF_DIAGRAM: Primitive = Primitive {
                     )))
                 }
             };
-            if !(strikes[i] > 0.0) {
+            if strikes[i].is_nan() || strikes[i] <= 0.0 {
                 return Err(EvalError::new(format!(
                     "`strikes`[{i}] must be greater than 0, got {}.",
                     strikes[i]
