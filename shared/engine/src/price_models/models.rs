@@ -1,0 +1,465 @@
+//! The price models: power law, stock-to-flow, thermocap and an ensemble of them.
+
+use crate::date::Day;
+use crate::registry::EvalError;
+
+use super::config::{PowerLawConfig, StockToFlowConfig, ThermocapConfig, Weighting};
+use super::schedule::{self, GENESIS};
+use super::{fit_line, Band, History, PriceModel};
+
+/// The sentence for a history too short to fit.
+pub fn too_short(model: &str, have: usize, need: usize, what: &str) -> EvalError {
+    EvalError::new(format!(
+        "the price history has {have} usable prices{what}; the {model} model needs at least {need} to fit. Give a longer history (an earlier `start`)."
+    ))
+}
+
+/// Power law in time: log10(price) = a + b·log10(days since 2009-01-03), fitted by OLS.
+/// The band is a ± `band_sigmas` residual standard errors in log10.
+#[derive(Debug, Clone)]
+pub struct PowerLaw {
+    /// Band half-width in residual standard errors.
+    pub band_sigmas: f64,
+    /// Fewest prices a fit accepts.
+    pub min_points: usize,
+    /// (a, b, r2, sigma, n) once fitted.
+    pub coef: Option<(f64, f64, f64, f64, usize)>,
+}
+
+impl PowerLaw {
+    /// An unfitted model.
+    pub fn new(c: &PowerLawConfig) -> Self {
+        Self {
+            band_sigmas: c.band_sigmas,
+            min_points: c.min_points,
+            coef: None,
+        }
+    }
+
+    /// A model with given coefficients (sigma for the band).
+    pub fn with_coefficients(a: f64, b: f64, sigma: f64, band_sigmas: f64) -> Self {
+        Self {
+            band_sigmas,
+            min_points: 3,
+            coef: Some((a, b, f64::NAN, sigma, 0)),
+        }
+    }
+}
+
+/// log10(days since genesis), NaN on or before the genesis day.
+pub fn log10_days(day: Day) -> f64 {
+    let d = day - GENESIS;
+    if d > 0 {
+        f64::from(d).log10()
+    } else {
+        f64::NAN
+    }
+}
+
+impl PriceModel for PowerLaw {
+    fn name(&self) -> &'static str {
+        "power_law"
+    }
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let (a, b, r2, s, n) = self
+            .coef
+            .unwrap_or((f64::NAN, f64::NAN, f64::NAN, f64::NAN, 0));
+        vec![
+            ("a".into(), a),
+            ("b".into(), b),
+            ("r2".into(), r2),
+            ("sigma".into(), s),
+            ("n".into(), n as f64),
+        ]
+    }
+    fn min_history(&self) -> usize {
+        self.min_points
+    }
+    fn fit(&mut self, h: &History<'_>) -> Result<(), EvalError> {
+        let (mut x, mut y) = (Vec::with_capacity(h.len()), Vec::with_capacity(h.len()));
+        for (&d, &p) in h.dates.iter().zip(h.prices) {
+            if d > GENESIS {
+                x.push(log10_days(d));
+                y.push(p.log10());
+            }
+        }
+        if x.len() < self.min_points {
+            return Err(too_short(
+                "power-law",
+                x.len(),
+                self.min_points,
+                " after 2009-01-03",
+            ));
+        }
+        let l =
+            fit_line(&x, &y).ok_or_else(|| too_short("power-law", x.len(), self.min_points, ""))?;
+        self.coef = Some((l.intercept, l.slope, l.r2, l.sigma, l.n));
+        Ok(())
+    }
+    fn predict(&self, day: Day) -> Band {
+        let Some((a, b, _, s, _)) = self.coef else {
+            return Band::NAN;
+        };
+        let c = a + b * log10_days(day);
+        let k = self.band_sigmas * s;
+        Band {
+            fair: 10f64.powf(c),
+            lower: 10f64.powf(c - k),
+            upper: 10f64.powf(c + k),
+        }
+    }
+    fn boxed_clone(&self) -> Box<dyn PriceModel> {
+        Box::new(Self {
+            coef: None,
+            ..self.clone()
+        })
+    }
+}
+
+/// Stock-to-flow: ln(price) = a·ln(S2F) + b with S2F from the issuance schedule
+/// (`schedule::stock_to_flow`). `published` keeps the configured a, b (the 2019 per-coin
+/// form 3.36, −1.84) and only measures the residual spread; `fit` refits a, b by OLS.
+/// The band is ± `band_sigmas` residual standard deviations in ln.
+#[derive(Debug, Clone)]
+pub struct StockToFlow {
+    /// Refit (true) or keep the configured coefficients.
+    pub refit: bool,
+    /// Slope.
+    pub a: f64,
+    /// Intercept.
+    pub b: f64,
+    /// Flow window in days.
+    pub window: i32,
+    /// Band half-width.
+    pub band_sigmas: f64,
+    /// Fewest prices a fit accepts.
+    pub min_points: usize,
+    /// (r2, sigma, n) once fitted.
+    pub stats: Option<(f64, f64, usize)>,
+}
+
+impl StockToFlow {
+    /// An unfitted model from the configuration.
+    pub fn new(c: &StockToFlowConfig) -> Self {
+        Self {
+            refit: c.coefficients == "fit",
+            a: c.a,
+            b: c.b,
+            window: c.flow_window_days,
+            band_sigmas: c.band_sigmas,
+            min_points: c.min_points,
+            stats: None,
+        }
+    }
+}
+
+impl PriceModel for StockToFlow {
+    fn name(&self) -> &'static str {
+        "stock_to_flow"
+    }
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let (r2, s, n) = self.stats.unwrap_or((f64::NAN, f64::NAN, 0));
+        vec![
+            ("a".into(), self.a),
+            ("b".into(), self.b),
+            ("r2".into(), r2),
+            ("sigma".into(), s),
+            ("n".into(), n as f64),
+        ]
+    }
+    fn min_history(&self) -> usize {
+        self.min_points
+    }
+    fn fit(&mut self, h: &History<'_>) -> Result<(), EvalError> {
+        let (mut x, mut y) = (Vec::with_capacity(h.len()), Vec::with_capacity(h.len()));
+        for (&d, &p) in h.dates.iter().zip(h.prices) {
+            let sf = schedule::stock_to_flow(d, self.window);
+            if sf.is_finite() && sf > 0.0 {
+                x.push(sf.ln());
+                y.push(p.ln());
+            }
+        }
+        if x.len() < self.min_points {
+            return Err(too_short(
+                "stock-to-flow",
+                x.len(),
+                self.min_points,
+                " with a defined stock-to-flow",
+            ));
+        }
+        if self.refit {
+            let l = fit_line(&x, &y)
+                .ok_or_else(|| too_short("stock-to-flow", x.len(), self.min_points, ""))?;
+            self.a = l.slope;
+            self.b = l.intercept;
+            self.stats = Some((l.r2, l.sigma, l.n));
+        } else {
+            let n = x.len() as f64;
+            let my = y.iter().sum::<f64>() / n;
+            let (mut ssr, mut sst) = (0.0, 0.0);
+            for (xi, yi) in x.iter().zip(&y) {
+                let r = yi - (self.a * xi + self.b);
+                ssr += r * r;
+                sst += (yi - my) * (yi - my);
+            }
+            // No parameters were estimated, so the spread is the plain RMS residual.
+            self.stats = Some((1.0 - ssr / sst, (ssr / n).sqrt(), x.len()));
+        }
+        Ok(())
+    }
+    fn predict(&self, day: Day) -> Band {
+        let Some((_, s, _)) = self.stats else {
+            return Band::NAN;
+        };
+        let c = self.a * schedule::stock_to_flow(day, self.window).ln() + self.b;
+        let k = self.band_sigmas * s;
+        Band {
+            fair: c.exp(),
+            lower: (c - k).exp(),
+            upper: (c + k).exp(),
+        }
+    }
+    fn boxed_clone(&self) -> Box<dyn PriceModel> {
+        Box::new(Self {
+            stats: None,
+            ..self.clone()
+        })
+    }
+}
+
+/// Thermocap model: fair price = m · thermocap / supply, where thermocap counts every
+/// coin issued valued at the price of its day (`schedule::thermocap`) and m is the
+/// geometric mean of the multiple (market cap / thermocap) over the fit history. Both the
+/// fit and predictions use the thermocap accumulated *before* the day in question, so a
+/// day's price never explains itself. The band is ± `band_sigmas` standard deviations
+/// (ddof 1) of ln(multiple).
+#[derive(Debug, Clone)]
+pub struct Thermocap {
+    /// Band half-width.
+    pub band_sigmas: f64,
+    /// Fewest prices a fit accepts.
+    pub min_points: usize,
+    /// History dates and the thermocap at the end of each.
+    tc: Vec<(Day, f64)>,
+    /// (mean, sd) of ln(multiple), once fitted.
+    stats: Option<(f64, f64, usize)>,
+}
+
+impl Thermocap {
+    /// An unfitted model.
+    pub fn new(c: &ThermocapConfig) -> Self {
+        Self {
+            band_sigmas: c.band_sigmas,
+            min_points: c.min_points,
+            tc: Vec::new(),
+            stats: None,
+        }
+    }
+
+    /// The thermocap at the end of the last history day strictly before `day`.
+    fn before(&self, day: Day) -> f64 {
+        let i = self.tc.partition_point(|(d, _)| *d < day);
+        if i == 0 {
+            f64::NAN
+        } else {
+            self.tc[i - 1].1
+        }
+    }
+}
+
+impl PriceModel for Thermocap {
+    fn name(&self) -> &'static str {
+        "thermocap"
+    }
+    fn parameters(&self) -> Vec<(String, f64)> {
+        let (m, s, n) = self.stats.unwrap_or((f64::NAN, f64::NAN, 0));
+        vec![
+            ("multiple".into(), m.exp()),
+            ("log_multiple_mean".into(), m),
+            ("log_multiple_sd".into(), s),
+            ("n".into(), n as f64),
+        ]
+    }
+    fn min_history(&self) -> usize {
+        self.min_points
+    }
+    fn fit(&mut self, h: &History<'_>) -> Result<(), EvalError> {
+        let tc = schedule::thermocap(h.dates, h.prices);
+        let mut logs = Vec::with_capacity(h.len());
+        for i in 1..h.len() {
+            let m = h.prices[i] * schedule::supply(h.dates[i]) / tc[i - 1];
+            if m.is_finite() && m > 0.0 {
+                logs.push(m.ln());
+            }
+        }
+        if logs.len() < self.min_points {
+            return Err(too_short("thermocap", logs.len(), self.min_points, ""));
+        }
+        let n = logs.len() as f64;
+        let mean = logs.iter().sum::<f64>() / n;
+        let var = logs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+        self.tc = h.dates.iter().copied().zip(tc).collect();
+        self.stats = Some((mean, var.sqrt(), logs.len()));
+        Ok(())
+    }
+    fn predict(&self, day: Day) -> Band {
+        let Some((m, s, _)) = self.stats else {
+            return Band::NAN;
+        };
+        let base = self.before(day) / schedule::supply(day);
+        let k = self.band_sigmas * s;
+        Band {
+            fair: m.exp() * base,
+            lower: (m - k).exp() * base,
+            upper: (m + k).exp() * base,
+        }
+    }
+    fn boxed_clone(&self) -> Box<dyn PriceModel> {
+        Box::new(Self {
+            tc: Vec::new(),
+            stats: None,
+            ..self.clone()
+        })
+    }
+}
+
+/// Weighted mean of member models' fair values and band edges. Inverse-error weights are
+/// 1/MAPE of each member over the last `lookback` observations of the fit history (the
+/// members' own in-sample recent error), normalised to sum 1.
+pub struct Ensemble {
+    members: Vec<Box<dyn PriceModel>>,
+    weighting: Weighting,
+    weights: Vec<f64>,
+}
+
+impl Ensemble {
+    /// An ensemble of `members` (at least one).
+    pub fn new(members: Vec<Box<dyn PriceModel>>, weighting: Weighting) -> Result<Self, EvalError> {
+        if members.is_empty() {
+            return Err(EvalError::new(
+                "the ensemble has no members; give at least one model.",
+            ));
+        }
+        if let Weighting::Fixed(w) = &weighting {
+            if w.len() != members.len() {
+                return Err(EvalError::new(format!(
+                    "`weights` must have one entry per ensemble member ({}), got {}.",
+                    members.len(),
+                    w.len()
+                )));
+            }
+        }
+        let weights = match &weighting {
+            Weighting::Fixed(w) => w.clone(),
+            Weighting::InverseError { .. } => vec![f64::NAN; members.len()],
+        };
+        Ok(Self {
+            members,
+            weighting,
+            weights,
+        })
+    }
+}
+
+/// Inverse-error weights from each member's mean absolute percentage error.
+pub fn inverse_error_weights(mapes: &[f64]) -> Result<Vec<f64>, EvalError> {
+    if let Some(i) = mapes.iter().position(|m| *m == 0.0) {
+        // A perfect member takes all the weight (1/0).
+        return Ok((0..mapes.len())
+            .map(|j| f64::from(u8::from(j == i)))
+            .collect());
+    }
+    let inv: Vec<f64> = mapes
+        .iter()
+        .map(|m| {
+            if m.is_finite() && *m > 0.0 {
+                1.0 / m
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let total: f64 = inv.iter().sum();
+    if total <= 0.0 {
+        return Err(EvalError::new(
+            "no ensemble member has a measurable recent error, so inverse-error weights are undefined; use fixed weights or a longer history.",
+        ));
+    }
+    Ok(inv.iter().map(|w| w / total).collect())
+}
+
+impl PriceModel for Ensemble {
+    fn name(&self) -> &'static str {
+        "ensemble"
+    }
+    fn parameters(&self) -> Vec<(String, f64)> {
+        self.members
+            .iter()
+            .zip(&self.weights)
+            .map(|(m, w)| (format!("weight_{}", m.name()), *w))
+            .collect()
+    }
+    fn min_history(&self) -> usize {
+        self.members
+            .iter()
+            .map(|m| m.min_history())
+            .max()
+            .unwrap_or(0)
+    }
+    fn fit(&mut self, h: &History<'_>) -> Result<(), EvalError> {
+        for m in &mut self.members {
+            m.fit(h)?;
+        }
+        if let Weighting::InverseError { lookback } = self.weighting {
+            let from = h.len().saturating_sub(lookback);
+            let mapes: Vec<f64> = self
+                .members
+                .iter()
+                .map(|m| {
+                    let (mut sum, mut n) = (0.0, 0usize);
+                    for i in from..h.len() {
+                        let f = m.predict(h.dates[i]).fair;
+                        if f.is_finite() {
+                            sum += ((f - h.prices[i]) / h.prices[i]).abs();
+                            n += 1;
+                        }
+                    }
+                    if n == 0 {
+                        f64::NAN
+                    } else {
+                        sum / n as f64
+                    }
+                })
+                .collect();
+            self.weights = inverse_error_weights(&mapes)?;
+        }
+        Ok(())
+    }
+    fn predict(&self, day: Day) -> Band {
+        let mut out = Band {
+            fair: 0.0,
+            lower: 0.0,
+            upper: 0.0,
+        };
+        for (m, w) in self.members.iter().zip(&self.weights) {
+            if *w == 0.0 {
+                continue;
+            }
+            let b = m.predict(day);
+            out.fair += w * b.fair;
+            out.lower += w * b.lower;
+            out.upper += w * b.upper;
+        }
+        out
+    }
+    fn boxed_clone(&self) -> Box<dyn PriceModel> {
+        Box::new(Ensemble {
+            members: self.members.iter().map(|m| m.boxed_clone()).collect(),
+            weighting: self.weighting.clone(),
+            weights: match &self.weighting {
+                Weighting::Fixed(w) => w.clone(),
+                Weighting::InverseError { .. } => vec![f64::NAN; self.members.len()],
+            },
+        })
+    }
+}
