@@ -112,12 +112,15 @@ def cases():
         for a, b in rpairs:
             A, B = r[a], r[b]
             out.append(case(f"beta/{a}_{b}", "beta", [series(A), series(B)], scalar(_beta(A, B))))
-            for w, mp in [(2, None), (5, None), (20, None), (60, None), (20, 3)]:
+            for w, mp in [(1, None), (2, None), (5, None), (20, None), (60, None), (20, 3), (20, 0)]:
                 params = {"window": w} if mp is None else {"window": w, "min_periods": mp}
                 tag = f"w{w}" + ("" if mp is None else f"_mp{mp}")
                 out.append(case(f"rolling_beta/{a}_{b}_{tag}", "rolling_beta", [series(A), series(B)],
                                 series(_rolling_beta(A, B, w, mp)), params))
 
+    short_r = r["returns"].iloc[:6]
+    out.append(case("rolling_beta/short_longer_window", "rolling_beta", [series(short_r), series(r["w2_returns"])],
+                    series(_rolling_beta(short_r, r["w2_returns"], 20, None)), {"window": 20}))
     for name in ["rolling_correlation", "rolling_beta"]:
         out.append(case(f"{name}/window_zero", name, [series(walk), series(d["gaps"])],
                         {"error": "at least 1"}, {"window": 0}))

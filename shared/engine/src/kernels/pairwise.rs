@@ -18,19 +18,40 @@
 //! - OLS centres the columns (which removes the intercept column) and solves the centred
 //!   problem with Householder QR, never forming X'X, so the condition number enters once.
 
-/// Compensated (Neumaier) sum: keeps full precision when adding many terms.
-pub fn neumaier_sum(values: impl IntoIterator<Item = f64>) -> f64 {
-    let (mut sum, mut comp) = (0.0f64, 0.0f64);
-    for v in values {
-        let t = sum + v;
-        if sum.abs() >= v.abs() {
-            comp += (sum - t) + v;
+/// A compensated (Neumaier) running sum: keeps full precision when adding many terms.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Neumaier {
+    sum: f64,
+    comp: f64,
+}
+
+impl Neumaier {
+    /// Adds a term.
+    #[inline]
+    pub fn add(&mut self, v: f64) {
+        let t = self.sum + v;
+        if self.sum.abs() >= v.abs() {
+            self.comp += (self.sum - t) + v;
         } else {
-            comp += (v - t) + sum;
+            self.comp += (v - t) + self.sum;
         }
-        sum = t;
+        self.sum = t;
     }
-    sum + comp
+
+    /// The compensated total.
+    #[inline]
+    pub fn value(&self) -> f64 {
+        self.sum + self.comp
+    }
+}
+
+/// Compensated (Neumaier) sum of `values`.
+pub fn neumaier_sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut acc = Neumaier::default();
+    for v in values {
+        acc.add(v);
+    }
+    acc.value()
 }
 
 /// The rows where both values are present, as two dense vectors.
@@ -65,40 +86,81 @@ pub struct Moments {
 pub fn moments(x: &[f64], y: &[f64]) -> Moments {
     let n = x.len().min(y.len());
     let (x, y) = (&x[..n], &y[..n]);
+    let pairs = || x.iter().copied().zip(y.iter().copied());
+    let c = two_pass(pairs, (all_equal(x), all_equal(y)));
+    Moments {
+        n: c.n,
+        sxx: c.sxx,
+        syy: c.syy,
+        sxy: c.sxy,
+    }
+}
+
+/// Two passes over the pairs `pairs()` yields: compensated means, then compensated sums of
+/// centred products with the corrected two-pass term. A side flagged constant contributes
+/// exact zeros. Means returned are those of the values as given.
+fn two_pass<I: Iterator<Item = (f64, f64)>>(
+    pairs: impl Fn() -> I,
+    (const_x, const_y): (bool, bool),
+) -> CoMoments {
+    let (mut n, mut sx, mut sy) = (0usize, Neumaier::default(), Neumaier::default());
+    for (a, b) in pairs() {
+        n += 1;
+        sx.add(a);
+        sy.add(b);
+    }
     if n == 0 {
-        return Moments {
-            n,
-            sxx: 0.0,
-            syy: 0.0,
-            sxy: 0.0,
-        };
+        return CoMoments::default();
     }
     let nf = n as f64;
-    let mx = neumaier_sum(x.iter().copied()) / nf;
-    let my = neumaier_sum(y.iter().copied()) / nf;
-    let (cx, cy) = (all_equal(x), all_equal(y));
-    let dx: Vec<f64> = x.iter().map(|v| if cx { 0.0 } else { v - mx }).collect();
-    let dy: Vec<f64> = y.iter().map(|v| if cy { 0.0 } else { v - my }).collect();
-    let (sdx, sdy) = (
-        neumaier_sum(dx.iter().copied()),
-        neumaier_sum(dy.iter().copied()),
-    );
-    let sxx = neumaier_sum(dx.iter().map(|d| d * d)) - sdx * sdx / nf;
-    let syy = neumaier_sum(dy.iter().map(|d| d * d)) - sdy * sdy / nf;
-    let sxy = neumaier_sum(dx.iter().zip(&dy).map(|(a, b)| a * b)) - sdx * sdy / nf;
-    Moments {
+    let (mean_x, mean_y) = (sx.value() / nf, sy.value() / nf);
+    let mut acc = [Neumaier::default(); 5];
+    for (a, b) in pairs() {
+        let dx = if const_x { 0.0 } else { a - mean_x };
+        let dy = if const_y { 0.0 } else { b - mean_y };
+        acc[0].add(dx);
+        acc[1].add(dy);
+        acc[2].add(dx * dx);
+        acc[3].add(dy * dy);
+        acc[4].add(dx * dy);
+    }
+    let [sdx, sdy, sxx, syy, sxy] = acc.map(|a| a.value());
+    CoMoments {
         n,
-        sxx: sxx.max(0.0),
-        syy: syy.max(0.0),
-        sxy,
+        mean_x,
+        mean_y,
+        sxx: (sxx - sdx * sdx / nf).max(0.0),
+        syy: (syy - sdy * sdy / nf).max(0.0),
+        sxy: sxy - sdx * sdy / nf,
+    }
+}
+
+/// Co-moments of the complete pairs of `x` and `y` (rows where both are present), without
+/// copying them out; a side whose present values are all equal gets exact zeros.
+pub fn complete_moments(x: &[f64], y: &[f64]) -> Moments {
+    let pairs = || {
+        x.iter()
+            .copied()
+            .zip(y.iter().copied())
+            .filter(|(a, b)| !a.is_nan() && !b.is_nan())
+    };
+    let constant = |pick: fn((f64, f64)) -> f64| {
+        let mut it = pairs().map(pick);
+        it.next().is_none_or(|first| it.all(|v| v == first))
+    };
+    let c = two_pass(pairs, (constant(|p| p.0), constant(|p| p.1)));
+    Moments {
+        n: c.n,
+        sxx: c.sxx,
+        syy: c.syy,
+        sxy: c.sxy,
     }
 }
 
 /// Pearson correlation over the complete pairs of `x` and `y`; NaN with fewer than two
 /// pairs or when either side has zero variance. Clipped to [−1, 1] like pandas.
 pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    let (a, b) = complete_pairs(x, y);
-    corr_of(&moments(&a, &b))
+    corr_of(&complete_moments(x, y))
 }
 
 fn corr_of(m: &Moments) -> f64 {
@@ -110,8 +172,7 @@ fn corr_of(m: &Moments) -> f64 {
 
 /// Sample covariance over the complete pairs with `ddof` (NaN when pairs ≤ ddof).
 pub fn covariance(x: &[f64], y: &[f64], ddof: usize) -> f64 {
-    let (a, b) = complete_pairs(x, y);
-    let m = moments(&a, &b);
+    let m = complete_moments(x, y);
     if m.n <= ddof {
         return f64::NAN;
     }
@@ -121,8 +182,7 @@ pub fn covariance(x: &[f64], y: &[f64], ddof: usize) -> f64 {
 /// Beta of `x` on `y` over the complete pairs: cov(x, y) / var(y). NaN with fewer than
 /// two pairs or when `y` has zero variance.
 pub fn beta(x: &[f64], y: &[f64]) -> f64 {
-    let (a, b) = complete_pairs(x, y);
-    let m = moments(&a, &b);
+    let m = complete_moments(x, y);
     if m.n < 2 || m.syy <= 0.0 {
         return f64::NAN;
     }
@@ -331,28 +391,9 @@ fn exact_comoments(x: &[f64], y: &[f64], kx: f64, ky: f64) -> CoMoments {
         x.iter()
             .zip(y)
             .filter(|(a, b)| !a.is_nan() && !b.is_nan())
-            .map(|(a, b)| (a - kx, b - ky))
+            .map(move |(a, b)| (a - kx, b - ky))
     };
-    let n = pairs().count();
-    if n == 0 {
-        return CoMoments::default();
-    }
-    let nf = n as f64;
-    let mean_x = neumaier_sum(pairs().map(|p| p.0)) / nf;
-    let mean_y = neumaier_sum(pairs().map(|p| p.1)) / nf;
-    let dev = || pairs().map(|(a, b)| (a - mean_x, b - mean_y));
-    let (sdx, sdy) = (
-        neumaier_sum(dev().map(|d| d.0)),
-        neumaier_sum(dev().map(|d| d.1)),
-    );
-    CoMoments {
-        n,
-        mean_x,
-        mean_y,
-        sxx: (neumaier_sum(dev().map(|d| d.0 * d.0)) - sdx * sdx / nf).max(0.0),
-        syy: (neumaier_sum(dev().map(|d| d.1 * d.1)) - sdy * sdy / nf).max(0.0),
-        sxy: neumaier_sum(dev().map(|d| d.0 * d.1)) - sdx * sdy / nf,
-    }
+    two_pass(pairs, (false, false))
 }
 
 /// Why a least-squares fit was refused.

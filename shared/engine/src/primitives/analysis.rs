@@ -186,6 +186,11 @@ fn regression(call: &Call<'_>) -> Result<Value, EvalError> {
     let all: Vec<&Series> = (0..call.inputs.len())
         .map(|i| series(call, i))
         .collect::<Result<_, _>>()?;
+    if all.len() < 2 {
+        return Err(EvalError::new(
+            "regression needs a y input followed by at least one x input.",
+        ));
+    }
     let (_, columns) = align_all(&all);
     let y = &columns[0];
     let xs: Vec<&[f64]> = columns[1..].iter().map(Vec::as_slice).collect();
@@ -238,7 +243,7 @@ static REGRESSION: Primitive = Primitive {
     name: "regression",
     family: Family::Analysis,
     summary: "OLS regression of y on one or more x with an intercept",
-    doc: "Ordinary least squares y = intercept + Σ coef_j·x_j + ε. All inputs are aligned on the union of their dates and every date where y or any x is missing is dropped. With one x the record is {slope, intercept, r2, adj_r2, stderr, tstat, intercept_stderr, intercept_tstat, n}, where stderr and tstat are the slope's; with k ≥ 2 x inputs it is {coef_1..coef_k, intercept, r2, adj_r2, stderr_1..stderr_k, tstat_1..tstat_k, intercept_stderr, intercept_tstat, n}. r2 = 1 − SSR/TSS (TSS about the mean of y), adj_r2 = 1 − (n−1)/(n−k−1)·(1−r2), stderr from σ̂² = SSR/(n−k−1), tstat = coefficient / stderr. Refused when fewer than k + 2 dates are complete, or when an x is constant or collinear with earlier x inputs. When y is constant r2 is NaN. Solved by Householder QR on centred columns.",
+    doc: "Ordinary least squares y = intercept + Σ coef_j·x_j + ε. All inputs are aligned on the union of their dates and every date where y or any x is missing is dropped. With one x the record is {slope, intercept, r2, adj_r2, stderr, tstat, intercept_stderr, intercept_tstat, n}, where stderr and tstat are the slope's; with k ≥ 2 x inputs it is {coef_1..coef_k, intercept, r2, adj_r2, stderr_1..stderr_k, tstat_1..tstat_k, intercept_stderr, intercept_tstat, n}. r2 = 1 − SSR/TSS (TSS about the mean of y), adj_r2 = 1 − (n−1)/(n−k−1)·(1−r2), stderr from σ̂² = SSR/(n−k−1), tstat = coefficient / stderr. Refused when fewer than k + 2 dates are complete, or when an x is constant or collinear with earlier x inputs. When y is constant every slope is 0, stderr 0, and r2, adj_r2 and tstat are NaN. Solved by Householder QR on centred columns.",
     reference: "statsmodels: sm.OLS(y, sm.add_constant(X), missing='drop').fit() — params, rsquared, rsquared_adj, bse, tvalues, nobs",
     inputs: &[
         Operand::new("y", KindSet::SERIES, "dependent series"),
