@@ -54,7 +54,7 @@ pub fn walk_forward(
         bands: Vec::with_capacity(n),
     };
     for i in min_train..h.len() {
-        if (i - min_train) % refit_every == 0 {
+        if (i - min_train).is_multiple_of(refit_every) {
             model.fit(&h.head(i))?;
         }
         out.dates.push(h.dates[i]);
