@@ -1,1 +1,947 @@
-//! Rolling-window kernels (O(n) whatever the window where the statistic allows).
+//! Rolling-window kernels over `&[f64]` (NaN = missing), matching pandas
+//! `s.rolling(window, min_periods).<stat>()` with trailing windows: output `i` covers
+//! `values[i + 1 - window ..= i]` (clipped at the start of the slice) and is NaN when that
+//! window holds fewer than `min_periods` non-NaN values.
+//!
+//! Every kernel is a plain function returning a new `Vec<f64>` of the input's length, so
+//! the stats, analysis and technical families and the benchmarks share one implementation.
+//! None allocates per element: state is a handful of floats, or one buffer sized
+//! `min(window, len)` allocated once.
+//!
+//! Numerics follow pandas' own window aggregations so that results agree to the last few
+//! bits, not merely to a tolerance:
+//! - sums and means: Kahan-compensated add/remove (separate compensation terms for the
+//!   values entering and leaving), plus pandas' "run of identical values" rule that makes a
+//!   constant window give exactly that constant;
+//! - variances: Welford's online update with a compensated mean, add and remove, never a
+//!   running sum of squares (which loses every digit on data like 1e9 + small noise);
+//! - windows of length 1 restart from empty at each step, as pandas does when consecutive
+//!   windows do not overlap.
+//!
+//! Callers validate `window ≥ 1` and `min_periods ≤ window`; the kernels still accept any
+//! value without panicking (`window = 0` means every window is empty).
+
+use std::collections::VecDeque;
+
+/// Output for a series of empty windows: pandas gives 0 for a sum with `min_periods = 0`
+/// and NaN for everything else.
+fn empty_windows(n: usize, value: f64) -> Vec<f64> {
+    vec![value; n]
+}
+
+/// Incremental state of one window for the O(1) add/remove kernels.
+trait WindowState {
+    /// Empties the state before a window is rebuilt from scratch; `first` is the window's
+    /// first value (pandas seeds its run-of-identical-values tracker with it).
+    fn reset(&mut self, first: f64);
+    /// A value enters the window (NaN is ignored).
+    fn add(&mut self, x: f64);
+    /// A value leaves the window (NaN is ignored).
+    fn remove(&mut self, x: f64);
+}
+
+/// Slides `state` over `values`: one remove and one add per step, the result of each window
+/// read by `emit`. With `window == 1` windows do not overlap and the state restarts at each
+/// step, exactly like pandas (it matters for the compensation terms).
+fn slide<S: WindowState>(
+    values: &[f64],
+    window: usize,
+    mut state: S,
+    emit: impl Fn(&S) -> f64,
+) -> Vec<f64> {
+    let mut out = Vec::with_capacity(values.len());
+    for (i, &x) in values.iter().enumerate() {
+        if i == 0 || window == 1 {
+            state.reset(x);
+        } else if i >= window {
+            state.remove(values[i - window]);
+        }
+        state.add(x);
+        out.push(emit(&state));
+    }
+    out
+}
+
+/// Kahan-compensated window sum with the counters pandas keeps alongside it.
+#[derive(Default)]
+struct SumState {
+    nobs: usize,
+    sum: f64,
+    comp_add: f64,
+    comp_remove: f64,
+    /// Non-NaN values with the sign bit set (a mean of non-negative values is never < 0).
+    negatives: usize,
+    /// Length of the run of identical values most recently added.
+    run: usize,
+    prev: f64,
+}
+
+impl WindowState for SumState {
+    fn reset(&mut self, first: f64) {
+        *self = SumState {
+            prev: first,
+            ..SumState::default()
+        };
+    }
+
+    fn add(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        self.nobs += 1;
+        let y = x - self.comp_add;
+        let t = self.sum + y;
+        self.comp_add = t - self.sum - y;
+        self.sum = t;
+        if x.is_sign_negative() {
+            self.negatives += 1;
+        }
+        // A run of equal values lets a constant window report the constant itself instead
+        // of a sum carrying the rounding of values that already left the window.
+        self.run = if x == self.prev { self.run + 1 } else { 1 };
+        self.prev = x;
+    }
+
+    fn remove(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        self.nobs -= 1;
+        let y = -x - self.comp_remove;
+        let t = self.sum + y;
+        self.comp_remove = t - self.sum - y;
+        self.sum = t;
+        if x.is_sign_negative() {
+            self.negatives -= 1;
+        }
+    }
+}
+
+/// Rolling sum of the non-NaN values (pandas `rolling(window, min_periods).sum()`).
+///
+/// A window with fewer than `min_periods` values gives NaN; an empty window with
+/// `min_periods = 0` gives 0. O(n) time whatever the window, O(1) extra space.
+pub fn rolling_sum(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
+    if window == 0 {
+        let v = if min_periods == 0 { 0.0 } else { f64::NAN };
+        return empty_windows(values.len(), v);
+    }
+    slide(values, window, SumState::default(), |s| {
+        if s.nobs == 0 && min_periods == 0 {
+            0.0
+        } else if s.nobs >= min_periods {
+            if s.run >= s.nobs {
+                s.prev * s.nobs as f64
+            } else {
+                s.sum
+            }
+        } else {
+            f64::NAN
+        }
+    })
+}
+
+/// Rolling mean of the non-NaN values (pandas `rolling(window, min_periods).mean()`).
+///
+/// NaN when the window holds fewer than `max(min_periods, 1)` values. A window of one
+/// repeated value gives that value exactly, and a mean of values of one sign never
+/// rounds across zero. O(n) time whatever the window, O(1) extra space.
+pub fn rolling_mean(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
+    if window == 0 {
+        return empty_windows(values.len(), f64::NAN);
+    }
+    slide(values, window, SumState::default(), |s| {
+        if s.nobs >= min_periods && s.nobs > 0 {
+            let mean = s.sum / s.nobs as f64;
+            if s.run >= s.nobs {
+                s.prev
+            } else if (s.negatives == 0 && mean < 0.0) || (s.negatives == s.nobs && mean > 0.0) {
+                0.0
+            } else {
+                mean
+            }
+        } else {
+            f64::NAN
+        }
+    })
+}
+
+/// An update that shrinks Σ(x − mean)² by more than this factor has cancelled away all
+/// but about three significant digits, so the window is rebuilt from its values (the
+/// threshold pandas uses: machine epsilon × 1000).
+const CANCELLATION_TOLERANCE: f64 = f64::EPSILON * 1e3;
+
+/// Welford window state: count, compensated mean and sum of squared deviations.
+#[derive(Default)]
+struct VarState {
+    nobs: usize,
+    mean: f64,
+    /// Σ (x − mean)² over the window.
+    ssqdm: f64,
+    comp_add: f64,
+    comp_remove: f64,
+    /// Set when an update lost most digits of `ssqdm`: the window must be rebuilt.
+    unstable: bool,
+}
+
+impl VarState {
+    fn add(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        let before = self.ssqdm;
+        self.nobs += 1;
+        // Welford's update, with the mean carried as (mean − compensation) so the
+        // rounding of each mean update is fed back into the next one.
+        let prev_mean = self.mean - self.comp_add;
+        let y = x - self.comp_add;
+        let t = y - self.mean;
+        self.comp_add = t + self.mean - y;
+        self.mean += t / self.nobs as f64;
+        self.ssqdm += (x - prev_mean) * (x - self.mean);
+        if before * CANCELLATION_TOLERANCE > self.ssqdm {
+            self.unstable = true;
+        }
+    }
+
+    fn remove(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        self.nobs -= 1;
+        if self.nobs == 0 {
+            // An emptied window starts over exactly rather than keeping rounding residue.
+            self.mean = 0.0;
+            self.ssqdm = 0.0;
+            self.unstable = false;
+            return;
+        }
+        let before = self.ssqdm;
+        let prev_mean = self.mean - self.comp_remove;
+        let y = x - self.comp_remove;
+        let t = y - self.mean;
+        self.comp_remove = t + self.mean - y;
+        self.mean -= t / self.nobs as f64;
+        self.ssqdm -= (x - prev_mean) * (x - self.mean);
+        // A large value leaving the window (or a window collapsing to equal values)
+        // leaves a residue far below the previous sum: that residue is rounding noise.
+        if before * CANCELLATION_TOLERANCE > self.ssqdm {
+            self.unstable = true;
+        }
+    }
+
+    /// Rebuilds the state from the window's values.
+    fn rebuild(&mut self, window: &[f64]) {
+        *self = VarState::default();
+        for &x in window {
+            self.add(x);
+        }
+        self.unstable = false;
+    }
+}
+
+/// Rolling variance with `ddof` delta degrees of freedom (pandas
+/// `rolling(window, min_periods).var(ddof)`).
+///
+/// NaN when the window holds fewer than `max(min_periods, 1)` values or no more than
+/// `ddof`. A window left with one value (or one repeated value) after others have left
+/// gives 0 or a rounding residue far below the data's scale, exactly as pandas. Numerically stable: Welford add/remove with a compensated
+/// mean, and a window is rebuilt from its values when an update cancels all but three
+/// digits of Σ(x − mean)² (e.g. an outlier leaving the window, or a window becoming
+/// constant, which then gives exactly 0).
+///
+/// O(n) time whatever the window: each step is one remove and one add; a rebuild costs
+/// O(window) but needs Σ(x − mean)² to shrink a trillion-fold in one step, which a series
+/// can do only a few dozen times in a row before reaching 0. O(1) extra space.
+pub fn rolling_var(values: &[f64], window: usize, min_periods: usize, ddof: usize) -> Vec<f64> {
+    if window == 0 {
+        return empty_windows(values.len(), f64::NAN);
+    }
+    let min_periods = min_periods.max(1);
+    let mut state = VarState::default();
+    let mut out = Vec::with_capacity(values.len());
+    for (i, &x) in values.iter().enumerate() {
+        let start = (i + 1).saturating_sub(window);
+        // Windows that do not overlap the previous one (the first, or window 1) start over.
+        let fresh = i == 0 || window == 1;
+        if !fresh {
+            if i >= window {
+                state.remove(values[i - window]);
+            }
+            state.add(x);
+        }
+        if fresh || state.unstable {
+            state.rebuild(&values[start..=i]);
+        }
+        out.push(if state.nobs >= min_periods && state.nobs > ddof {
+            state.ssqdm / (state.nobs - ddof) as f64
+        } else {
+            f64::NAN
+        });
+    }
+    out
+}
+
+/// Rolling standard deviation: the square root of [`rolling_var`], with a (rounding)
+/// negative variance read as 0 like pandas' `zsqrt`. O(n) time, O(1) extra space.
+pub fn rolling_std(values: &[f64], window: usize, min_periods: usize, ddof: usize) -> Vec<f64> {
+    let mut out = rolling_var(values, window, min_periods, ddof);
+    for v in &mut out {
+        *v = if *v < 0.0 { 0.0 } else { v.sqrt() };
+    }
+    out
+}
+
+/// Shared monotonic-deque kernel: `dominates(new, old)` says an older value can never be
+/// the window's extreme again once `new` has arrived.
+fn rolling_extreme(
+    values: &[f64],
+    window: usize,
+    min_periods: usize,
+    dominates: fn(f64, f64) -> bool,
+) -> Vec<f64> {
+    if window == 0 {
+        return empty_windows(values.len(), f64::NAN);
+    }
+    let mut out = Vec::with_capacity(values.len());
+    // Indices of candidate extremes, oldest first; their values are monotonic, so the
+    // front is the extreme. It never holds more than `window` indices.
+    let mut deque: VecDeque<usize> = VecDeque::with_capacity(window.min(values.len()) + 1);
+    let mut nobs = 0usize;
+    for (i, &x) in values.iter().enumerate() {
+        if i >= window {
+            let gone = i - window;
+            if !values[gone].is_nan() {
+                nobs -= 1;
+            }
+            if deque.front() == Some(&gone) {
+                deque.pop_front();
+            }
+        }
+        if !x.is_nan() {
+            nobs += 1;
+            while deque.back().is_some_and(|&b| dominates(x, values[b])) {
+                deque.pop_back();
+            }
+            deque.push_back(i);
+        }
+        out.push(match deque.front() {
+            Some(&f) if nobs >= min_periods => values[f],
+            _ => f64::NAN,
+        });
+    }
+    out
+}
+
+/// Rolling minimum of the non-NaN values (pandas `rolling(window, min_periods).min()`).
+///
+/// NaN for a window with fewer than `min_periods` values or none at all. Monotonic deque:
+/// O(n) time whatever the window (each index enters and leaves the deque once),
+/// O(min(window, n)) extra space.
+pub fn rolling_min(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
+    rolling_extreme(values, window, min_periods, |new, old| new <= old)
+}
+
+/// Rolling maximum of the non-NaN values (pandas `rolling(window, min_periods).max()`).
+///
+/// Same rules and complexity as [`rolling_min`].
+pub fn rolling_max(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
+    rolling_extreme(values, window, min_periods, |new, old| new >= old)
+}
+
+// ------------------------------------------------------------------ order statistics
+
+/// Marks a location in the upper heap (the lower heap's locations have the bit clear).
+const UPPER: usize = 1 << (usize::BITS - 1);
+/// A slot that holds no value (its input was NaN or has left the window).
+const ABSENT: usize = usize::MAX;
+
+/// A heap entry: a window value and the slot that identifies it for removal.
+#[derive(Clone, Copy)]
+struct Entry {
+    value: f64,
+    slot: usize,
+}
+
+/// A binary heap whose entries can be removed by slot: `loc[slot]` tracks every entry's
+/// position (with [`UPPER`] set for the upper heap).
+struct IndexedHeap {
+    items: Vec<Entry>,
+    /// Max-heap when true (the lower half), min-heap otherwise (the upper half).
+    max: bool,
+    tag: usize,
+}
+
+impl IndexedHeap {
+    fn new(max: bool, capacity: usize) -> Self {
+        Self {
+            items: Vec::with_capacity(capacity),
+            max,
+            tag: if max { 0 } else { UPPER },
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn top(&self) -> Option<f64> {
+        self.items.first().map(|e| e.value)
+    }
+
+    /// Whether `a` belongs nearer the top than `b`.
+    fn above(&self, a: f64, b: f64) -> bool {
+        if self.max {
+            a > b
+        } else {
+            a < b
+        }
+    }
+
+    fn place(&mut self, i: usize, e: Entry, loc: &mut [usize]) {
+        self.items[i] = e;
+        loc[e.slot] = self.tag | i;
+    }
+
+    fn sift_up(&mut self, mut i: usize, loc: &mut [usize]) -> usize {
+        let e = self.items[i];
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            let p = self.items[parent];
+            if !self.above(e.value, p.value) {
+                break;
+            }
+            self.place(i, p, loc);
+            i = parent;
+        }
+        self.place(i, e, loc);
+        i
+    }
+
+    fn sift_down(&mut self, mut i: usize, loc: &mut [usize]) {
+        let e = self.items[i];
+        let n = self.items.len();
+        loop {
+            let left = 2 * i + 1;
+            if left >= n {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < n && self.above(self.items[right].value, self.items[left].value)
+            {
+                right
+            } else {
+                left
+            };
+            let c = self.items[child];
+            if !self.above(c.value, e.value) {
+                break;
+            }
+            self.place(i, c, loc);
+            i = child;
+        }
+        self.place(i, e, loc);
+    }
+
+    fn push(&mut self, e: Entry, loc: &mut [usize]) {
+        self.items.push(e);
+        let i = self.items.len() - 1;
+        self.sift_up(i, loc);
+    }
+
+    /// Removes the entry at position `i` and returns it.
+    fn remove_at(&mut self, i: usize, loc: &mut [usize]) -> Option<Entry> {
+        let last = self.items.pop()?;
+        if i >= self.items.len() {
+            // `i` was the last position: nothing to refill.
+            return Some(last);
+        }
+        let removed = self.items[i];
+        self.place(i, last, loc);
+        let at = self.sift_up(i, loc);
+        self.sift_down(at, loc);
+        Some(removed)
+    }
+
+    fn pop_top(&mut self, loc: &mut [usize]) -> Option<Entry> {
+        if self.items.is_empty() {
+            None
+        } else {
+            self.remove_at(0, loc)
+        }
+    }
+}
+
+/// The window's non-NaN values split into a lower max-heap and an upper min-heap with
+/// every lower value ≤ every upper value. Holding the `k + 1` smallest values in the lower
+/// heap makes the k-th and (k+1)-th order statistics the two tops. Insert, remove and
+/// one rebalancing move are O(log w); memory is O(w), allocated once.
+struct OrderWindow {
+    lower: IndexedHeap,
+    upper: IndexedHeap,
+    loc: Vec<usize>,
+}
+
+impl OrderWindow {
+    fn new(slots: usize) -> Self {
+        Self {
+            lower: IndexedHeap::new(true, slots),
+            upper: IndexedHeap::new(false, slots),
+            loc: vec![ABSENT; slots],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lower.len() + self.upper.len()
+    }
+
+    fn insert(&mut self, slot: usize, value: f64) {
+        let e = Entry { value, slot };
+        if self.lower.top().is_some_and(|t| value <= t) {
+            self.lower.push(e, &mut self.loc);
+        } else {
+            self.upper.push(e, &mut self.loc);
+        }
+    }
+
+    fn remove(&mut self, slot: usize) {
+        let at = self.loc[slot];
+        if at == ABSENT {
+            return;
+        }
+        if at & UPPER != 0 {
+            self.upper.remove_at(at & !UPPER, &mut self.loc);
+        } else {
+            self.lower.remove_at(at, &mut self.loc);
+        }
+        self.loc[slot] = ABSENT;
+    }
+
+    /// Moves tops across until the lower heap holds `lower_len` values (or all of them).
+    /// Targets change by at most one per step, so this is O(1) moves per window.
+    fn balance(&mut self, lower_len: usize) {
+        while self.lower.len() > lower_len {
+            match self.lower.pop_top(&mut self.loc) {
+                Some(e) => self.upper.push(e, &mut self.loc),
+                None => break,
+            }
+        }
+        while self.lower.len() < lower_len {
+            match self.upper.pop_top(&mut self.loc) {
+                Some(e) => self.lower.push(e, &mut self.loc),
+                None => break,
+            }
+        }
+    }
+
+    /// The `k`-th smallest value (0-based) and the next one, after `balance(k + 1)`.
+    fn pair(&mut self, k: usize) -> (f64, f64) {
+        self.balance(k + 1);
+        (
+            self.lower.top().unwrap_or(f64::NAN),
+            self.upper.top().unwrap_or(f64::NAN),
+        )
+    }
+}
+
+/// Drives an [`OrderWindow`] over the series; `pick` turns the window (with its count of
+/// non-NaN values, ≥ 1) into the output.
+fn slide_order(
+    values: &[f64],
+    window: usize,
+    min_periods: usize,
+    pick: impl Fn(&mut OrderWindow, usize) -> f64,
+) -> Vec<f64> {
+    if window == 0 {
+        return empty_windows(values.len(), f64::NAN);
+    }
+    // Live values come from `window` consecutive indices below `len`, so indices modulo
+    // `min(window, len)` identify them without collisions.
+    let slots = window.min(values.len()).max(1);
+    let mut w = OrderWindow::new(slots);
+    let mut out = Vec::with_capacity(values.len());
+    for (i, &x) in values.iter().enumerate() {
+        if i >= window {
+            w.remove((i - window) % slots);
+        }
+        if !x.is_nan() {
+            w.insert(i % slots, x);
+        }
+        let nobs = w.len();
+        out.push(if nobs >= min_periods && nobs > 0 {
+            pick(&mut w, nobs)
+        } else {
+            f64::NAN
+        });
+    }
+    out
+}
+
+/// Rolling median of the non-NaN values (pandas `rolling(window, min_periods).median()`):
+/// the middle value, or the mean of the two middle values for an even count.
+///
+/// NaN for fewer than `min_periods` values or none. Two indexed heaps: O(n log w) time,
+/// O(min(window, n)) extra space; no sort per window.
+pub fn rolling_median(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
+    slide_order(values, window, min_periods, |w, nobs| {
+        let mid = nobs / 2;
+        if nobs % 2 == 1 {
+            w.pair(mid).0
+        } else {
+            let (lo, hi) = w.pair(mid - 1);
+            (hi + lo) / 2.0
+        }
+    })
+}
+
+/// Rolling `q`-quantile (`q` in [0, 1]) of the non-NaN values with linear interpolation
+/// (pandas `rolling(window, min_periods).quantile(q)`): with `h = q·(count − 1)`, the value
+/// at rank ⌊h⌋ plus (h − ⌊h⌋) times the gap to the next one.
+///
+/// NaN for fewer than `min_periods` values or none; a `q` outside [0, 1] is clamped.
+/// O(n log w) time (two indexed heaps), O(min(window, n)) extra space.
+pub fn rolling_quantile(values: &[f64], window: usize, min_periods: usize, q: f64) -> Vec<f64> {
+    let q = if q.is_nan() { 0.5 } else { q.clamp(0.0, 1.0) };
+    slide_order(values, window, min_periods, |w, nobs| {
+        if nobs == 1 {
+            return w.pair(0).0;
+        }
+        let h = q * (nobs - 1) as f64;
+        let k = (h as usize).min(nobs - 1);
+        let (lo, hi) = w.pair(k);
+        if h == k as f64 {
+            lo
+        } else {
+            lo + (hi - lo) * (h - k as f64)
+        }
+    })
+}
+
+/// Exponentially weighted moving average with smoothing factor `alpha` in (0, 1], as
+/// pandas `ewm(alpha=…, adjust=…, ignore_na=False).mean()` (min_periods 0).
+///
+/// - `adjust = false`: y₀ = x₀, yₜ = (1−α)·yₜ₋₁ + α·xₜ.
+/// - `adjust = true`: yₜ = Σ (1−α)ⁱ xₜ₋ᵢ / Σ (1−α)ⁱ over the values so far.
+///
+/// NaN before the first value. A NaN input repeats the previous average, and the weights
+/// keep decaying across it (absolute positions, pandas `ignore_na=False`), so the first
+/// value after a gap counts more. O(n) time, O(1) extra space.
+pub fn ewm_mean(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
+    let decay = 1.0 - alpha;
+    let new_weight = if adjust { 1.0 } else { alpha };
+    let mut out = Vec::with_capacity(values.len());
+    let mut avg = f64::NAN;
+    let mut old_weight = 1.0;
+    for &x in values {
+        if avg.is_nan() {
+            // Before the first value (or while the average is undefined) a value starts it.
+            // Like pandas, the weight is not reset: it only ever starts at 1 and matters
+            // only if an infinite input made the average undefined mid-series.
+            if !x.is_nan() {
+                avg = x;
+            }
+        } else {
+            old_weight *= decay;
+            if !x.is_nan() {
+                // Skipping the update for an equal value keeps a constant series exact.
+                if avg != x {
+                    avg = (old_weight * avg + new_weight * x) / (old_weight + new_weight);
+                }
+                old_weight = if adjust { old_weight + new_weight } else { 1.0 };
+            }
+        }
+        out.push(avg);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic xorshift generator, so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> f64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// Random data with isolated NaNs, a NaN run longer than most windows, repeated values
+    /// and a constant stretch.
+    fn data(seed: u64, n: usize) -> Vec<f64> {
+        let mut r = Rng(seed);
+        let mut v: Vec<f64> = (0..n).map(|_| (r.next() - 0.4) * 100.0).collect();
+        for i in 0..n {
+            if r.next() < 0.08 {
+                v[i] = f64::NAN;
+            }
+            if r.next() < 0.05 && i > 0 {
+                v[i] = v[i - 1];
+            }
+        }
+        for x in v.iter_mut().skip(n / 3).take(25) {
+            *x = f64::NAN;
+        }
+        for x in v.iter_mut().skip(n / 2).take(30) {
+            *x = 7.25;
+        }
+        v
+    }
+
+    /// The non-NaN values of window `i`.
+    fn window_of(v: &[f64], i: usize, w: usize) -> Vec<f64> {
+        v[(i + 1).saturating_sub(w)..=i]
+            .iter()
+            .copied()
+            .filter(|x| !x.is_nan())
+            .collect()
+    }
+
+    /// O(n·w) reference: recomputes every window from scratch.
+    fn naive(v: &[f64], w: usize, minp: usize, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+        (0..v.len())
+            .map(|i| {
+                let win = window_of(v, i, w);
+                if win.len() >= minp.max(1) {
+                    f(&win)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    }
+
+    fn two_pass_var(x: &[f64], ddof: usize) -> f64 {
+        if x.len() <= ddof {
+            return f64::NAN;
+        }
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - ddof) as f64
+    }
+
+    fn sorted(x: &[f64]) -> Vec<f64> {
+        let mut s = x.to_vec();
+        s.sort_by(f64::total_cmp);
+        s
+    }
+
+    fn quantile_sorted(x: &[f64], q: f64) -> f64 {
+        let s = sorted(x);
+        let h = q * (s.len() - 1) as f64;
+        let k = h.floor() as usize;
+        if k + 1 >= s.len() {
+            s[k]
+        } else {
+            s[k] + (s[k + 1] - s[k]) * (h - k as f64)
+        }
+    }
+
+    fn assert_close(what: &str, got: &[f64], want: &[f64], rtol: f64, atol: f64) {
+        assert_eq!(got.len(), want.len(), "{what}: length");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            let ok = if w.is_nan() {
+                g.is_nan()
+            } else {
+                (g - w).abs() <= rtol * w.abs() + atol
+            };
+            assert!(ok, "{what}[{i}]: got {g}, expected {w}");
+        }
+    }
+
+    const WINDOWS: [usize; 7] = [1, 2, 3, 7, 20, 64, 500];
+
+    #[test]
+    fn kernels_match_naive_windows_on_random_data_with_nan_runs() {
+        for seed in [1u64, 7, 42] {
+            let v = data(seed, 400);
+            for w in WINDOWS {
+                for minp in [0, 1, w / 2, w] {
+                    let tag = format!("seed {seed} window {w} min_periods {minp}");
+                    let sum = naive(&v, w, minp, |x| x.iter().sum());
+                    let mut want_sum = sum.clone();
+                    if minp == 0 {
+                        // An empty window sums to 0 when no minimum is asked for.
+                        for (i, s) in want_sum.iter_mut().enumerate() {
+                            if window_of(&v, i, w).is_empty() {
+                                *s = 0.0;
+                            }
+                        }
+                    }
+                    assert_close(
+                        &format!("sum {tag}"),
+                        &rolling_sum(&v, w, minp),
+                        &want_sum,
+                        1e-9,
+                        1e-9,
+                    );
+                    let mean = naive(&v, w, minp, |x| x.iter().sum::<f64>() / x.len() as f64);
+                    assert_close(
+                        &format!("mean {tag}"),
+                        &rolling_mean(&v, w, minp),
+                        &mean,
+                        1e-9,
+                        1e-9,
+                    );
+                    for ddof in [0, 1, 2] {
+                        let var = naive(&v, w, minp, |x| two_pass_var(x, ddof));
+                        let got = rolling_var(&v, w, minp, ddof);
+                        assert_close(&format!("var ddof {ddof} {tag}"), &got, &var, 1e-8, 1e-9);
+                        // A window left with one value may keep a rounding residue of
+                        // order eps·x² in the variance (as pandas does); its square root
+                        // is not small, so the standard deviation is compared squared.
+                        let got: Vec<f64> = rolling_std(&v, w, minp, ddof)
+                            .iter()
+                            .map(|x| x * x)
+                            .collect();
+                        assert_close(&format!("std² ddof {ddof} {tag}"), &got, &var, 1e-8, 1e-9);
+                    }
+                    let min = naive(&v, w, minp, |x| {
+                        x.iter().copied().fold(f64::INFINITY, f64::min)
+                    });
+                    assert_eq!(
+                        rolling_min(&v, w, minp)
+                            .iter()
+                            .map(|x| x.to_bits())
+                            .collect::<Vec<_>>(),
+                        min.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                        "min {tag}"
+                    );
+                    let max = naive(&v, w, minp, |x| {
+                        x.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                    });
+                    assert_eq!(
+                        rolling_max(&v, w, minp)
+                            .iter()
+                            .map(|x| x.to_bits())
+                            .collect::<Vec<_>>(),
+                        max.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                        "max {tag}"
+                    );
+                    let median = naive(&v, w, minp, |x| {
+                        let s = sorted(x);
+                        let m = s.len() / 2;
+                        if s.len() % 2 == 1 {
+                            s[m]
+                        } else {
+                            (s[m] + s[m - 1]) / 2.0
+                        }
+                    });
+                    assert_close(
+                        &format!("median {tag}"),
+                        &rolling_median(&v, w, minp),
+                        &median,
+                        0.0,
+                        0.0,
+                    );
+                    for q in [0.0, 0.1, 0.25, 0.5, 0.9, 1.0] {
+                        let want = naive(&v, w, minp, |x| quantile_sorted(x, q));
+                        let got = rolling_quantile(&v, w, minp, q);
+                        assert_close(&format!("quantile {q} {tag}"), &got, &want, 1e-12, 1e-12);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn constant_windows_are_exact() {
+        let v = vec![0.1; 200];
+        for w in [2, 3, 10, 50] {
+            assert!(rolling_var(&v, w, 1, 1).iter().skip(1).all(|&x| x == 0.0));
+            assert!(rolling_std(&v, w, 1, 1).iter().skip(1).all(|&x| x == 0.0));
+            assert!(rolling_mean(&v, w, 1).iter().all(|&x| x == 0.1));
+            assert_eq!(rolling_sum(&v, w, w)[w + 5], 0.1 * w as f64);
+        }
+    }
+
+    #[test]
+    fn variance_survives_catastrophic_cancellation() {
+        // 1e9 + uniform noise of width 1: the variance (~0.08) is 20 orders of magnitude
+        // below the squares of the values, so a running sum of squares keeps no correct
+        // digit. Subtracting 1e9 is exact for these values (same binade), which gives an
+        // exact reference.
+        let mut r = Rng(99);
+        let mut v: Vec<f64> = (0..5000).map(|_| 1e9 + (r.next() - 0.5)).collect();
+        for x in v.iter_mut().skip(1000).take(40) {
+            *x = f64::NAN;
+        }
+        let shifted: Vec<f64> = v.iter().map(|x| x - 1e9).collect();
+        let w = 30;
+        let want = naive(&shifted, w, w, |x| two_pass_var(x, 1));
+        let got = rolling_var(&v, w, w, 1);
+        // The values carry 1e9 to ulp 1.2e-7, so each compensated mean update rounds at
+        // about 1e-7/0.3 of a deviation: pandas itself lands within ~3e-5 here.
+        assert_close("welford var", &got, &want, 1e-4, 0.0);
+
+        // The textbook running Σx and Σx² on the same data is far off: the test data is
+        // genuinely hard.
+        let (mut s, mut ss) = (0.0f64, 0.0f64);
+        for x in &v[..w] {
+            s += x;
+            ss += x * x;
+        }
+        let naive_var = (ss - s * s / w as f64) / (w - 1) as f64;
+        assert!(
+            (naive_var - want[w - 1]).abs() > want[w - 1].abs(),
+            "sum of squares unexpectedly accurate: {naive_var} vs {}",
+            want[w - 1]
+        );
+    }
+
+    #[test]
+    fn an_outlier_leaving_the_window_does_not_poison_later_windows() {
+        // Without rebuilding, removing 1e12 leaves a residue of order eps·1e24 = 1e8 in
+        // Σ(x − mean)², swamping every later window's true value (~1e-2).
+        let mut r = Rng(5);
+        let mut v: Vec<f64> = (0..300).map(|_| r.next() * 0.3).collect();
+        v[50] = 1e12;
+        v[200] = -3e11;
+        let w = 10;
+        let want = naive(&v, w, w, |x| two_pass_var(x, 1));
+        assert_close("outlier var", &rolling_var(&v, w, w, 1), &want, 1e-9, 0.0);
+        // A window turning constant gives exactly 0.
+        let mut c = vec![5.0, 1e9, -7.0];
+        c.extend(std::iter::repeat_n(2.5, 20));
+        let got = rolling_var(&c, 4, 4, 1);
+        assert!(got[8..].iter().all(|&x| x == 0.0), "{got:?}");
+    }
+
+    #[test]
+    fn degenerate_windows_do_not_panic() {
+        let v = [1.0, f64::NAN, 3.0];
+        assert!(rolling_mean(&v, 0, 0).iter().all(|x| x.is_nan()));
+        assert_eq!(rolling_sum(&v, 0, 0), vec![0.0; 3]);
+        assert!(rolling_median(&v, 0, 0).iter().all(|x| x.is_nan()));
+        assert!(rolling_max(&v, 5, 9).iter().all(|x| x.is_nan()));
+        assert!(rolling_quantile(&[], 3, 1, 0.5).is_empty());
+        assert_eq!(
+            rolling_quantile(&v, usize::MAX, 1, 0.5),
+            vec![1.0, 1.0, 2.0]
+        );
+        assert_eq!(rolling_min(&v, usize::MAX, 0), vec![1.0, 1.0, 1.0]);
+        let nan_only = [f64::NAN; 4];
+        assert_eq!(rolling_sum(&nan_only, 2, 0), vec![0.0; 4]);
+        assert!(rolling_var(&nan_only, 2, 0, 0).iter().all(|x| x.is_nan()));
+    }
+
+    #[test]
+    fn ewm_matches_its_recurrence() {
+        let v = [1.0, 2.0, f64::NAN, 4.0, 4.0];
+        let a = 0.5;
+        let got = ewm_mean(&v, a, false);
+        // adjust=false with a gap: the weight of the old average decays twice.
+        let y1 = 0.5 * 1.0 + 0.5 * 2.0;
+        let ow = 0.25;
+        let y3 = (ow * y1 + a * 4.0) / (ow + a);
+        let y4 = 0.5 * y3 + 0.5 * 4.0;
+        assert_close("ewm", &got, &[1.0, y1, y1, y3, y4], 1e-15, 0.0);
+        let adj = ewm_mean(&[1.0, 2.0, 3.0], a, true);
+        let want = [1.0, (0.5 + 2.0) / 1.5, (0.25 + 1.0 + 3.0) / 1.75];
+        assert_close("ewm adjust", &adj, &want, 1e-15, 0.0);
+        assert!(ewm_mean(&[f64::NAN, 1.0], a, false)[0].is_nan());
+    }
+}
