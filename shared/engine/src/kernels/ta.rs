@@ -191,8 +191,8 @@ pub fn atr_lookback(period: usize) -> usize {
 pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
     let n = close.len();
     if period == 1 {
-        for i in 1..n {
-            out[i] = true_range(high, low, close, i);
+        for (i, o) in out.iter_mut().enumerate().take(n).skip(1) {
+            *o = true_range(high, low, close, i);
         }
         return;
     }
@@ -207,9 +207,9 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f
     }
     let mut prev = sum / period as f64;
     out[period] = prev;
-    for i in period + 1..n {
+    for (i, o) in out.iter_mut().enumerate().take(n).skip(period + 1) {
         prev = a.mul_add(prev, true_range(high, low, close, i) * b);
-        out[i] = prev;
+        *o = prev;
     }
 }
 
@@ -349,8 +349,8 @@ pub fn macd(
     // The line goes into `macd` from `start`; it is cleared before `lookback` at the end.
     ema_from(x, slow, start, scratch);
     ema_from(x, fast, start, out.macd);
-    for i in start..n {
-        out.macd[i] -= scratch[i];
+    for (m, s) in out.macd[start..].iter_mut().zip(&scratch[start..]) {
+        *m -= s;
     }
     if signal == 1 {
         out.signal[start..].copy_from_slice(&out.macd[start..]);
