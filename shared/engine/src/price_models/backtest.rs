@@ -55,7 +55,7 @@ pub fn walk_forward(
     };
     for i in min_train..h.len() {
         if (i - min_train).is_multiple_of(refit_every) {
-            model.fit(&h.head(i))?;
+            model.fit_prefix(h, i, i == min_train)?;
         }
         out.dates.push(h.dates[i]);
         out.actual.push(h.prices[i]);
@@ -309,5 +309,65 @@ mod tests {
         assert_eq!(r.trades, 2);
         assert_eq!(r.turnover, 2.0);
         assert!(run_signal(&dates, &prices, &[0.0, 1.5, 0.0, 0.0], 0.0, 365.0).is_err());
+    }
+}
+
+/// Speed figures (printed, never asserted): `cargo test -p auster-engine --release --lib
+/// price_models_speed -- --ignored --nocapture`. Targets from issue 7: one prediction
+/// under 0.1 ms, a 1,000-day walk-forward under 5 ms.
+#[cfg(test)]
+mod speed {
+    use std::hint::black_box;
+    use std::time::Instant;
+
+    use super::super::config::Config;
+    use super::super::{build, schedule::GENESIS, History};
+    use super::*;
+
+    #[test]
+    #[ignore = "benchmark: prints figures"]
+    fn price_models_speed() {
+        let n = 2000;
+        let dates: Vec<Day> = (0..n as i32).map(|i| GENESIS + 1000 + i).collect();
+        let prices: Vec<f64> = dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                10f64.powf(-17.0 + 5.8 * f64::from(d - GENESIS).log10())
+                    * (0.4 * (i as f64 / 50.0).sin()).exp()
+            })
+            .collect();
+        let h = History {
+            dates: &dates,
+            prices: &prices,
+        };
+        for name in ["power_law", "stock_to_flow", "thermocap", "ensemble"] {
+            let mut m = build(name, Config::builtin()).expect("model");
+            m.fit(&h).expect("fit");
+            let reps = 20_000;
+            let t = Instant::now();
+            for k in 0..reps {
+                black_box(m.predict(black_box(dates[k % n] + 1)));
+            }
+            let per_pred = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
+            let t = Instant::now();
+            let mut fits = 0;
+            while t.elapsed().as_millis() < 200 {
+                m.fit(&h).expect("fit");
+                fits += 1;
+            }
+            let per_fit = t.elapsed().as_secs_f64() * 1e3 / f64::from(fits);
+            for refit in [1usize, 30] {
+                let t = Instant::now();
+                let reps = 5;
+                for _ in 0..reps {
+                    black_box(walk_forward(m.as_mut(), &h, 1000, refit).expect("runs"));
+                }
+                let wf = t.elapsed().as_secs_f64() * 1e3 / f64::from(reps);
+                println!(
+                    "{name:14} predict {per_pred:.6} ms | fit on {n} days {per_fit:.4} ms | walk-forward 1000 days, refit every {refit:2}: {wf:.3} ms"
+                );
+            }
+        }
     }
 }

@@ -83,6 +83,14 @@ pub trait PriceModel: Send + Sync {
     fn min_history(&self) -> usize;
     /// Fits on `history` (every observation is used; the caller cuts the window).
     fn fit(&mut self, history: &History<'_>) -> Result<(), EvalError>;
+    /// Fits on the first `n` observations of `h`. The walk-forward backtest calls it with
+    /// one `h` and growing `n`, passing `fresh = true` on its first call; models override
+    /// it to precompute per-observation work once per walk (prefix sums), which makes each
+    /// refit O(1) instead of O(n). Results equal `fit(&h.head(n))` up to rounding.
+    fn fit_prefix(&mut self, h: &History<'_>, n: usize, fresh: bool) -> Result<(), EvalError> {
+        let _ = fresh;
+        self.fit(&h.head(n))
+    }
     /// Fair value and band on `day` (NaN before the model is fitted).
     fn predict(&self, day: Day) -> Band;
     /// A fresh, unfitted copy with the same configuration.
@@ -188,4 +196,81 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> Option<Line> {
         sigma: (ssr / (nf - 2.0)).sqrt(),
         n,
     })
+}
+
+/// Prefix sums of (x, y) pairs, shifted by the first valid pair, so that the least-squares
+/// line over any prefix costs O(1). The shift depends only on the first observation, so
+/// a prefix's fit is bit-for-bit independent of later data (no numerical look-ahead).
+/// Observations may be excluded (`None`).
+#[derive(Debug, Clone, Default)]
+pub struct PrefixOls {
+    cx: f64,
+    cy: f64,
+    /// Per prefix length: count, Σx', Σy', Σx'², Σx'y', Σy'² (x' = x − cx, y' = y − cy).
+    sums: Vec<[f64; 6]>,
+}
+
+impl PrefixOls {
+    /// Builds the sums over `points` (one entry per observation).
+    pub fn new(points: &[Option<(f64, f64)>]) -> Self {
+        let (cx, cy) = points
+            .iter()
+            .flatten()
+            .next()
+            .copied()
+            .unwrap_or((0.0, 0.0));
+        let mut sums = Vec::with_capacity(points.len() + 1);
+        let mut acc = [0.0; 6];
+        sums.push(acc);
+        for p in points {
+            if let Some((x, y)) = p {
+                let (dx, dy) = (x - cx, y - cy);
+                acc[0] += 1.0;
+                acc[1] += dx;
+                acc[2] += dy;
+                acc[3] += dx * dx;
+                acc[4] += dx * dy;
+                acc[5] += dy * dy;
+            }
+            sums.push(acc);
+        }
+        Self { cx, cy, sums }
+    }
+
+    /// Valid observations among the first `n`.
+    pub fn count(&self, n: usize) -> usize {
+        self.sums[n.min(self.sums.len() - 1)][0] as usize
+    }
+
+    /// Mean of y and centred Σ(y − ȳ)² over the first `n` observations.
+    pub fn y_moments(&self, n: usize) -> (f64, f64) {
+        let s = self.sums[n.min(self.sums.len() - 1)];
+        let k = s[0];
+        (self.cy + s[2] / k, s[5] - s[2] * s[2] / k)
+    }
+
+    /// The OLS line over the first `n` observations (None below 3 points or no x spread).
+    pub fn line(&self, n: usize) -> Option<Line> {
+        let s = self.sums[n.min(self.sums.len() - 1)];
+        let k = s[0];
+        if k < 3.0 {
+            return None;
+        }
+        let sxx = s[3] - s[1] * s[1] / k;
+        let sxy = s[4] - s[1] * s[2] / k;
+        let syy = s[5] - s[2] * s[2] / k;
+        if sxx <= 0.0 {
+            return None;
+        }
+        let slope = sxy / sxx;
+        let intercept = (self.cy + s[2] / k) - slope * (self.cx + s[1] / k);
+        let ssr = (syy - slope * sxy).max(0.0);
+        Some(Line {
+            slope,
+            intercept,
+            r2: if syy > 0.0 { 1.0 - ssr / syy } else { f64::NAN },
+            sigma: (ssr / (k - 2.0)).sqrt(),
+            n: k as usize,
+        })
+    }
 }

@@ -5,7 +5,7 @@ use crate::registry::EvalError;
 
 use super::config::{PowerLawConfig, StockToFlowConfig, ThermocapConfig, Weighting};
 use super::schedule::{self, GENESIS};
-use super::{fit_line, Band, History, PriceModel};
+use super::{fit_line, Band, History, PrefixOls, PriceModel};
 
 /// The sentence for a history too short to fit.
 pub fn too_short(model: &str, have: usize, need: usize, what: &str) -> EvalError {
@@ -24,6 +24,8 @@ pub struct PowerLaw {
     pub min_points: usize,
     /// (a, b, r2, sigma, n) once fitted.
     pub coef: Option<(f64, f64, f64, f64, usize)>,
+    /// Walk-forward prefix sums of (log10 days, log10 price).
+    cache: Option<PrefixOls>,
 }
 
 impl PowerLaw {
@@ -33,6 +35,7 @@ impl PowerLaw {
             band_sigmas: c.band_sigmas,
             min_points: c.min_points,
             coef: None,
+            cache: None,
         }
     }
 
@@ -42,6 +45,7 @@ impl PowerLaw {
             band_sigmas,
             min_points: 3,
             coef: Some((a, b, f64::NAN, sigma, 0)),
+            cache: None,
         }
     }
 }
@@ -96,6 +100,32 @@ impl PriceModel for PowerLaw {
         self.coef = Some((l.intercept, l.slope, l.r2, l.sigma, l.n));
         Ok(())
     }
+    fn fit_prefix(&mut self, h: &History<'_>, n: usize, fresh: bool) -> Result<(), EvalError> {
+        if fresh || self.cache.is_none() {
+            let pts: Vec<Option<(f64, f64)>> = h
+                .dates
+                .iter()
+                .zip(h.prices)
+                .map(|(&d, &p)| (d > GENESIS).then(|| (log10_days(d), p.log10())))
+                .collect();
+            self.cache = Some(PrefixOls::new(&pts));
+        }
+        let c = self.cache.as_ref().expect("built above");
+        let k = c.count(n);
+        if k < self.min_points {
+            return Err(too_short(
+                "power-law",
+                k,
+                self.min_points,
+                " after 2009-01-03",
+            ));
+        }
+        let l = c
+            .line(n)
+            .ok_or_else(|| too_short("power-law", k, self.min_points, ""))?;
+        self.coef = Some((l.intercept, l.slope, l.r2, l.sigma, l.n));
+        Ok(())
+    }
     fn predict(&self, day: Day) -> Band {
         let Some((a, b, _, s, _)) = self.coef else {
             return Band::NAN;
@@ -111,6 +141,7 @@ impl PriceModel for PowerLaw {
     fn boxed_clone(&self) -> Box<dyn PriceModel> {
         Box::new(Self {
             coef: None,
+            cache: None,
             ..self.clone()
         })
     }
@@ -136,6 +167,9 @@ pub struct StockToFlow {
     pub min_points: usize,
     /// (r2, sigma, n) once fitted.
     pub stats: Option<(f64, f64, usize)>,
+    /// Walk-forward prefix sums of (ln S2F, ln price) and, for published coefficients,
+    /// of the squared residuals around the published line.
+    cache: Option<(PrefixOls, Vec<f64>)>,
 }
 
 impl StockToFlow {
@@ -149,6 +183,7 @@ impl StockToFlow {
             band_sigmas: c.band_sigmas,
             min_points: c.min_points,
             stats: None,
+            cache: None,
         }
     }
 }
@@ -207,6 +242,55 @@ impl PriceModel for StockToFlow {
         }
         Ok(())
     }
+    fn fit_prefix(&mut self, h: &History<'_>, n: usize, fresh: bool) -> Result<(), EvalError> {
+        if fresh || self.cache.is_none() {
+            let pts: Vec<Option<(f64, f64)>> = h
+                .dates
+                .iter()
+                .zip(h.prices)
+                .map(|(&d, &p)| {
+                    let sf = schedule::stock_to_flow(d, self.window);
+                    (sf.is_finite() && sf > 0.0).then(|| (sf.ln(), p.ln()))
+                })
+                .collect();
+            let mut ssr = Vec::with_capacity(pts.len() + 1);
+            let mut acc = 0.0;
+            ssr.push(acc);
+            for p in &pts {
+                if let Some((x, y)) = p {
+                    let r = y - (self.a * x + self.b);
+                    acc += r * r;
+                }
+                ssr.push(acc);
+            }
+            self.cache = Some((PrefixOls::new(&pts), ssr));
+        }
+        let (c, ssr) = self.cache.as_ref().expect("built above");
+        let k = c.count(n);
+        if k < self.min_points {
+            return Err(too_short(
+                "stock-to-flow",
+                k,
+                self.min_points,
+                " with a defined stock-to-flow",
+            ));
+        }
+        if self.refit {
+            let l = c
+                .line(n)
+                .ok_or_else(|| too_short("stock-to-flow", k, self.min_points, ""))?;
+            // The published-line residuals were cached for the configured a, b; a refit
+            // walk never reads them.
+            self.a = l.slope;
+            self.b = l.intercept;
+            self.stats = Some((l.r2, l.sigma, l.n));
+        } else {
+            let s = ssr[n.min(ssr.len() - 1)];
+            let (_, sst) = c.y_moments(n);
+            self.stats = Some((1.0 - s / sst, (s / k as f64).sqrt(), k));
+        }
+        Ok(())
+    }
     fn predict(&self, day: Day) -> Band {
         let Some((_, s, _)) = self.stats else {
             return Band::NAN;
@@ -222,6 +306,7 @@ impl PriceModel for StockToFlow {
     fn boxed_clone(&self) -> Box<dyn PriceModel> {
         Box::new(Self {
             stats: None,
+            cache: None,
             ..self.clone()
         })
     }
@@ -241,8 +326,12 @@ pub struct Thermocap {
     pub min_points: usize,
     /// History dates and the thermocap at the end of each.
     tc: Vec<(Day, f64)>,
+    /// How many entries of `tc` the current fit may use (a walk-forward prefix).
+    used: usize,
     /// (mean, sd) of ln(multiple), once fitted.
     stats: Option<(f64, f64, usize)>,
+    /// Walk-forward prefix sums of ln(multiple) (shift, then per prefix: count, Σ, Σ²).
+    cache: Option<(f64, Vec<[f64; 3]>)>,
 }
 
 impl Thermocap {
@@ -252,18 +341,31 @@ impl Thermocap {
             band_sigmas: c.band_sigmas,
             min_points: c.min_points,
             tc: Vec::new(),
+            used: 0,
             stats: None,
+            cache: None,
         }
     }
 
     /// The thermocap at the end of the last history day strictly before `day`.
     fn before(&self, day: Day) -> f64 {
-        let i = self.tc.partition_point(|(d, _)| *d < day);
+        let tc = &self.tc[..self.used.min(self.tc.len())];
+        let i = tc.partition_point(|(d, _)| *d < day);
         if i == 0 {
             f64::NAN
         } else {
-            self.tc[i - 1].1
+            tc[i - 1].1
         }
+    }
+
+    /// ln(multiple) of observation i ≥ 1 against the thermocap before it.
+    fn log_multiples(h: &History<'_>, tc: &[f64]) -> Vec<Option<f64>> {
+        (1..h.len())
+            .map(|i| {
+                let m = h.prices[i] * schedule::supply(h.dates[i]) / tc[i - 1];
+                (m.is_finite() && m > 0.0).then(|| m.ln())
+            })
+            .collect()
     }
 }
 
@@ -285,13 +387,7 @@ impl PriceModel for Thermocap {
     }
     fn fit(&mut self, h: &History<'_>) -> Result<(), EvalError> {
         let tc = schedule::thermocap(h.dates, h.prices);
-        let mut logs = Vec::with_capacity(h.len());
-        for i in 1..h.len() {
-            let m = h.prices[i] * schedule::supply(h.dates[i]) / tc[i - 1];
-            if m.is_finite() && m > 0.0 {
-                logs.push(m.ln());
-            }
-        }
+        let logs: Vec<f64> = Self::log_multiples(h, &tc).into_iter().flatten().collect();
         if logs.len() < self.min_points {
             return Err(too_short("thermocap", logs.len(), self.min_points, ""));
         }
@@ -299,7 +395,42 @@ impl PriceModel for Thermocap {
         let mean = logs.iter().sum::<f64>() / n;
         let var = logs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
         self.tc = h.dates.iter().copied().zip(tc).collect();
+        self.used = self.tc.len();
         self.stats = Some((mean, var.sqrt(), logs.len()));
+        Ok(())
+    }
+    fn fit_prefix(&mut self, h: &History<'_>, n: usize, fresh: bool) -> Result<(), EvalError> {
+        if fresh || self.cache.is_none() {
+            let tc = schedule::thermocap(h.dates, h.prices);
+            let logs = Self::log_multiples(h, &tc);
+            // Shift by the first multiple: later data never changes earlier sums.
+            let shift = logs.iter().flatten().next().copied().unwrap_or(0.0);
+            // sums[j] covers observations 1..=j (logs[0..j]); a prefix of n observations
+            // has multiples for 1..n, i.e. sums[n − 1].
+            let mut sums = Vec::with_capacity(logs.len() + 1);
+            let mut acc = [0.0; 3];
+            sums.push(acc);
+            for l in &logs {
+                if let Some(x) = l {
+                    let d = x - shift;
+                    acc[0] += 1.0;
+                    acc[1] += d;
+                    acc[2] += d * d;
+                }
+                sums.push(acc);
+            }
+            self.tc = h.dates.iter().copied().zip(tc).collect();
+            self.cache = Some((shift, sums));
+        }
+        let (shift, sums) = self.cache.as_ref().expect("built above");
+        let [k, s1, s2] = sums[n.saturating_sub(1).min(sums.len() - 1)];
+        if (k as usize) < self.min_points {
+            return Err(too_short("thermocap", k as usize, self.min_points, ""));
+        }
+        let mean = shift + s1 / k;
+        let var = ((s2 - s1 * s1 / k) / (k - 1.0)).max(0.0);
+        self.used = n;
+        self.stats = Some((mean, var.sqrt(), k as usize));
         Ok(())
     }
     fn predict(&self, day: Day) -> Band {
@@ -317,7 +448,9 @@ impl PriceModel for Thermocap {
     fn boxed_clone(&self) -> Box<dyn PriceModel> {
         Box::new(Self {
             tc: Vec::new(),
+            used: 0,
             stats: None,
+            cache: None,
             ..self.clone()
         })
     }
@@ -388,28 +521,10 @@ pub fn inverse_error_weights(mapes: &[f64]) -> Result<Vec<f64>, EvalError> {
     Ok(inv.iter().map(|w| w / total).collect())
 }
 
-impl PriceModel for Ensemble {
-    fn name(&self) -> &'static str {
-        "ensemble"
-    }
-    fn parameters(&self) -> Vec<(String, f64)> {
-        self.members
-            .iter()
-            .zip(&self.weights)
-            .map(|(m, w)| (format!("weight_{}", m.name()), *w))
-            .collect()
-    }
-    fn min_history(&self) -> usize {
-        self.members
-            .iter()
-            .map(|m| m.min_history())
-            .max()
-            .unwrap_or(0)
-    }
-    fn fit(&mut self, h: &History<'_>) -> Result<(), EvalError> {
-        for m in &mut self.members {
-            m.fit(h)?;
-        }
+impl Ensemble {
+    /// Inverse-error weights from the fitted members' errors over the last `lookback`
+    /// observations of `h` (fixed weights stay as given).
+    fn set_weights(&mut self, h: &History<'_>) -> Result<(), EvalError> {
         if let Weighting::InverseError { lookback } = self.weighting {
             let from = h.len().saturating_sub(lookback);
             let mapes: Vec<f64> = self
@@ -434,6 +549,38 @@ impl PriceModel for Ensemble {
             self.weights = inverse_error_weights(&mapes)?;
         }
         Ok(())
+    }
+}
+
+impl PriceModel for Ensemble {
+    fn name(&self) -> &'static str {
+        "ensemble"
+    }
+    fn parameters(&self) -> Vec<(String, f64)> {
+        self.members
+            .iter()
+            .zip(&self.weights)
+            .map(|(m, w)| (format!("weight_{}", m.name()), *w))
+            .collect()
+    }
+    fn min_history(&self) -> usize {
+        self.members
+            .iter()
+            .map(|m| m.min_history())
+            .max()
+            .unwrap_or(0)
+    }
+    fn fit(&mut self, h: &History<'_>) -> Result<(), EvalError> {
+        for m in &mut self.members {
+            m.fit(h)?;
+        }
+        self.set_weights(h)
+    }
+    fn fit_prefix(&mut self, h: &History<'_>, n: usize, fresh: bool) -> Result<(), EvalError> {
+        for m in &mut self.members {
+            m.fit_prefix(h, n, fresh)?;
+        }
+        self.set_weights(&h.head(n))
     }
     fn predict(&self, day: Day) -> Band {
         let mut out = Band {
@@ -484,6 +631,43 @@ mod tests {
             p.push(b.trim().parse().ok()?);
         }
         Some((d, p))
+    }
+
+    #[test]
+    fn prefix_fits_equal_direct_fits() {
+        let start = GENESIS + 500;
+        let dates: Vec<Day> = (0..800).map(|i| start + i).collect();
+        let prices: Vec<f64> = dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                10f64.powf(-17.0 + 5.8 * log10_days(*d)) * (0.3 * (i as f64 / 41.0).sin()).exp()
+            })
+            .collect();
+        let h = History {
+            dates: &dates,
+            prices: &prices,
+        };
+        for mode in ["published", "fit"] {
+            let mut cfg = Config::builtin().clone();
+            cfg.stock_to_flow.coefficients = mode.into();
+            for name in crate::price_models::MODEL_NAMES {
+                let mut a = crate::price_models::build(name, &cfg).expect("model");
+                let mut b = a.boxed_clone();
+                for (k, n) in [200usize, 201, 450, 800].into_iter().enumerate() {
+                    a.fit(&h.head(n)).expect("fit");
+                    b.fit_prefix(&h, n, k == 0).expect("prefix fit");
+                    for ((pa, va), (_, vb)) in a.parameters().iter().zip(b.parameters()) {
+                        assert!(
+                            (va - vb).abs() <= 1e-10 * va.abs().max(1e-12),
+                            "{name} {mode} n={n} {pa}: {va} vs {vb}"
+                        );
+                    }
+                    let (pa, pb) = (a.predict(dates[n - 1] + 1), b.predict(dates[n - 1] + 1));
+                    assert!((pa.fair - pb.fair).abs() <= 1e-10 * pa.fair, "{name}");
+                }
+            }
+        }
     }
 
     /// The published fits are the sanity check (see docs/price-models.md for the figures
