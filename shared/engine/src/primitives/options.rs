@@ -1542,3 +1542,40 @@ mod tests {
         assert_eq!(p.breakevens, vec![92.0, 108.0]);
     }
 }
+
+#[cfg(test)]
+mod model_tests {
+    use serde_json::json;
+
+    use crate::Limits;
+
+    /// Result kinds are inferred from operands and `output` params, so a model mixing
+    /// every options primitive validates, and a wrong output kind is caught before running.
+    #[test]
+    fn a_model_using_the_family_validates() {
+        let steps = json!([
+            {"id": "chain", "operation": "fetch_options_chain", "params": {"symbol": "SPY", "as_of": "2024-03-01"}},
+            {"id": "bs", "operation": "black_scholes", "params": {"spot": 100, "strike": 95, "time_to_expiry": 0.5, "volatility": 0.2}},
+            {"id": "g", "operation": "greeks", "params": {"spot": 100, "strike": 95, "time_to_expiry": 0.5, "volatility": 0.2}},
+            {"id": "smile", "operation": "iv_smile", "inputs": ["chain"]},
+            {"id": "mp", "operation": "max_pain", "inputs": ["chain"]},
+            {"id": "vs", "operation": "vertical_spread", "inputs": ["chain"], "params": {"long_strike": 100, "short_strike": 110, "output": "payoff"}},
+            {"id": "ic", "operation": "iron_condor", "inputs": ["chain"], "params": {"put_long": 90, "put_short": 95, "call_short": 105, "call_long": 110, "as_of": "2024-03-01"}},
+            {"id": "em", "operation": "calculate_expected_move", "inputs": ["chain"], "params": {"as_of": "2024-03-01"}}
+        ]);
+        let model = |outputs: serde_json::Value| {
+            json!({"slug": "opt-test", "name": "Options test",
+                   "dsl": {"version": "1.0", "steps": steps.clone(), "outputs": outputs}})
+        };
+        let good = model(json!({
+            "tables": [{"id": "smile", "source": "smile"}, {"id": "vs", "source": "vs"}, {"id": "ic", "source": "ic"}],
+            "scalars": [{"id": "bs", "source": "bs"}, {"id": "delta", "source": "g.delta"},
+                        {"id": "mp", "source": "mp"}, {"id": "pop", "source": "ic.probability_of_profit"},
+                        {"id": "move", "source": "em.move"}]
+        }));
+        crate::check_model(&good, &Limits::default()).expect("valid");
+        // A payoff table is not a scalar.
+        let bad = model(json!({"scalars": [{"id": "vs", "source": "vs"}]}));
+        assert!(crate::check_model(&bad, &Limits::default()).is_err());
+    }
+}

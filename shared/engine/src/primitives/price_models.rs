@@ -688,3 +688,79 @@ static BACKTEST_SIGNAL: Primitive = Primitive {
         ])))
     },
 };
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::data::{BoxFuture, DataError, DataRequest, DataSource, Fetched};
+    use crate::value::{Series, Value};
+    use crate::Limits;
+
+    /// Serves one synthetic BTC series for any crypto request.
+    struct Btc(Series);
+
+    impl DataSource for Btc {
+        fn fetch<'a>(&'a self, r: &'a DataRequest) -> BoxFuture<'a, Result<Fetched, DataError>> {
+            Box::pin(async move {
+                match r {
+                    DataRequest::Crypto { .. } => Ok(Fetched {
+                        value: Value::Series(self.0.clone()),
+                        provider: "test".into(),
+                        dataset: "crypto/BTC".into(),
+                        hash: String::new(),
+                    }),
+                    _ => Err(DataError::NotFound("only BTC here".into())),
+                }
+            })
+        }
+    }
+
+    /// A model file using every price-model primitive validates (result kinds inferred
+    /// from `output` params) and runs end to end through the engine.
+    #[test]
+    fn a_model_using_the_family_validates_and_runs() {
+        let start = crate::price_models::schedule::GENESIS + 700;
+        let dates: Vec<i32> = (0..1200).map(|i| start + i).collect();
+        let prices: Vec<f64> = dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                10f64.powf(
+                    -17.0 + 5.8 * f64::from(d - crate::price_models::schedule::GENESIS).log10(),
+                ) * (0.4 * (i as f64 / 60.0).sin()).exp()
+            })
+            .collect();
+        let model = json!({
+            "slug": "btc-test", "name": "BTC test",
+            "dsl": {"version": "1.0", "steps": [
+                {"id": "px", "operation": "fetch_crypto_data", "params": {"asset": "BTC"}},
+                {"id": "pl", "operation": "power_law_predict", "inputs": ["px"], "params": {"horizon_days": 10}},
+                {"id": "fit", "operation": "power_law_fit", "inputs": ["px"]},
+                {"id": "s2f", "operation": "s2f_model", "inputs": ["px"], "params": {"coefficients": "fit"}},
+                {"id": "ens", "operation": "ensemble", "inputs": ["px", "pl", "s2f"], "params": {"weighting": "inverse_error"}},
+                {"id": "bt", "operation": "backtest_prediction", "inputs": ["px"], "params": {"model": "ensemble", "min_train_days": 400}},
+                {"id": "err", "operation": "backtest_prediction", "inputs": ["px", "ens"], "params": {"output": "errors"}},
+                {"id": "tm", "operation": "thermocap_multiple", "inputs": ["px"]},
+                {"id": "sig", "operation": "backtest_signal", "inputs": ["px", "tm"], "params": {"output": "equity"}}
+            ], "outputs": {
+                "series": [{"id": "fair", "source": "pl.fair"}, {"id": "ens", "source": "ens.fair"},
+                           {"id": "err", "source": "err"}, {"id": "eq", "source": "sig.equity"}],
+                "tables": [{"id": "bt", "source": "bt"}],
+                "scalars": [{"id": "b", "source": "fit.b"}, {"id": "mape", "source": "bt.mape"}]
+            }}
+        });
+        let limits = Limits::default();
+        let m = crate::check_model(&model, &limits).expect("valid model");
+        let program = crate::prepare(&m, &serde_json::Map::new()).expect("compiles");
+        let src = Btc(Series::from_vecs(dates, prices));
+        // Positions are thermocap multiples (> 1): the signal backtest must refuse them.
+        let err = futures::executor::block_on(crate::run(&program, &src, &limits))
+            .expect_err("positions out of range");
+        assert!(
+            err.to_string()
+                .contains("outside the allowed range [-1, 1]"),
+            "{err}"
+        );
+    }
+}
