@@ -210,13 +210,11 @@ static MACD: Primitive = Primitive {
         let start = first_complete(&s.dates, &[("x", &s.values)])?;
         let n = s.len();
         let (mut line, mut sig, mut hist) = (vec![f64::NAN; n], vec![f64::NAN; n], vec![f64::NAN; n]);
-        let mut scratch = vec![f64::NAN; n - start];
-        ta::macd(
+                ta::macd(
             &s.values[start..],
             fast,
             slow,
             signal,
-            &mut scratch,
             ta::MacdOut { macd: &mut line[start..], signal: &mut sig[start..], hist: &mut hist[start..] },
         );
         Ok(frame_of(&s.dates, vec![("macd", line), ("signal", sig), ("hist", hist)]))
