@@ -14,7 +14,9 @@
 //!   values entering and leaving), plus pandas' "run of identical values" rule that makes a
 //!   constant window give exactly that constant;
 //! - variances: Welford's online update with a compensated mean, add and remove, never a
-//!   running sum of squares (which loses every digit on data like 1e9 + small noise);
+//!   running sum of squares (which loses every digit on data like 1e9 + small noise); when
+//!   one update cancels all but ~3 digits of Σ(x − mean)² (an outlier leaving, a window
+//!   turning constant) the window is rebuilt from its values, as pandas ≥ 3 does;
 //! - windows of length 1 restart from empty at each step, as pandas does when consecutive
 //!   windows do not overlap.
 //!

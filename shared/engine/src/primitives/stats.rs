@@ -565,7 +565,7 @@ static EMA: Primitive = Primitive {
     name: "ema",
     family: Family::Stats,
     summary: "Exponential moving average (span or alpha)",
-    doc: "Exponentially weighted mean with smoothing α = 2/(span + 1) or the given `alpha` (exactly one of the two). With `adjust: false` (default) y₀ = x₀ and yₜ = (1 − α)·yₜ₋₁ + α·xₜ; with `adjust: true` yₜ = Σ(1 − α)ⁱxₜ₋ᵢ / Σ(1 − α)ⁱ. NaN before the first value; a NaN input repeats the previous average and the old weight keeps decaying across the gap (pandas ignore_na=False), so the value after a gap weighs more. Defined from the first value on (min_periods 0).",
+    doc: "Exponentially weighted mean with smoothing α = 2/(span + 1) or the given `alpha` (exactly one of the two). With `adjust: false` (default) y₀ = x₀ and yₜ = (1 − α)·yₜ₋₁ + α·xₜ; with `adjust: true` yₜ = Σ(1 − α)ⁱxₜ₋ᵢ / Σ(1 − α)ⁱ. NaN before the first value; a NaN input repeats the previous average and the old weight keeps decaying across the gap (pandas ignore_na=False), so the value after a gap weighs more. Defined from the first value on (min_periods 0). Note: pandas 3.0–3.1 special-case span 3 / alpha 0.5 with adjust=false so that the value after a NaN gap gets weight 1 − (1 − α)^(gap+1) (pandas GH#31178, a regression); the engine keeps the documented recursion there too.",
     reference: "pandas: s.ewm(span=span | alpha=alpha, adjust=adjust).mean()",
     inputs: SERIES_IN,
     params: &[
