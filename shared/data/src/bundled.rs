@@ -90,6 +90,42 @@ impl BundledSource {
         Ok(parsed)
     }
 
+    /// First and last date of a bundled file.
+    pub fn span(&self, folder: &str, name: &str) -> Result<(i32, i32), DataError> {
+        let data = self.load(folder, name)?;
+        match (data.dates.first(), data.dates.last()) {
+            (Some(&a), Some(&b)) => Ok((a, b)),
+            _ => Err(DataError::Unavailable(format!(
+                "{folder}/{name} has no rows"
+            ))),
+        }
+    }
+
+    /// The last `n` non-missing values of column `col` dated on or before `end`, oldest
+    /// first, without copying the whole file.
+    pub fn tail_upto(
+        &self,
+        folder: &str,
+        name: &str,
+        col: &str,
+        end: i32,
+        n: usize,
+    ) -> Result<(Vec<i32>, Vec<f64>), DataError> {
+        let data = self.load(folder, name)?;
+        let (_, values) = data.columns.iter().find(|(c, _)| c == col).ok_or_else(|| {
+            DataError::Unavailable(format!("{folder}/{name} has no column {col}"))
+        })?;
+        let hi = data.dates.partition_point(|&d| d <= end);
+        let mut out: Vec<(i32, f64)> = (0..hi)
+            .rev()
+            .filter(|&i| !values[i].is_nan())
+            .take(n)
+            .map(|i| (data.dates[i], values[i]))
+            .collect();
+        out.reverse();
+        Ok(out.into_iter().unzip())
+    }
+
     /// Serves a request synchronously.
     pub fn fetch_now(&self, req: &DataRequest) -> Result<Fetched, DataError> {
         let (folder, name, start, end) = match req {
@@ -102,6 +138,7 @@ impl BundledSource {
                 )))
             }
         };
+        crate::util::check_range(start, end).map_err(DataError::Invalid)?;
         let data = self.load(folder, name)?;
         let lo = start.map_or(0, |s| data.dates.partition_point(|&d| d < s));
         let hi = end.map_or(data.dates.len(), |e| {
