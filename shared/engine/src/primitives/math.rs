@@ -30,7 +30,8 @@ const BINARY_PARAMS: &[Param] = &[VALUE];
 const UNARY_INPUTS: &[Operand] = &[Operand::new("x", KindSet::NUMERIC, "series or scalar")];
 
 /// Evaluates a binary operation: two operands, or one operand and the `value` param.
-fn binary(call: &Call<'_>, f: fn(f64, f64) -> f64) -> Result<Value, EvalError> {
+/// Generic over `f` so each operation is inlined into its loop (and vectorised).
+fn binary<F: Fn(f64, f64) -> f64 + Copy>(call: &Call<'_>, f: F) -> Result<Value, EvalError> {
     let a = call.input(0);
     match (call.inputs.get(1), call.params.opt_num("value")?) {
         (Some(b), None) => zip_numeric(a, b, f),
@@ -121,6 +122,11 @@ static POWER: Primitive = Primitive {
         let a = c.input(0);
         match (c.inputs.get(1), c.params.opt_num("exponent")?) {
             (Some(b), None) => zip_numeric(a, b, f64::powf),
+            // numpy's fast paths: squares, square roots and reciprocals are exact there too.
+            (None, Some(2.0)) => map_numeric(a, |x| x * x),
+            (None, Some(0.5)) => map_numeric(a, f64::sqrt),
+            (None, Some(1.0)) => map_numeric(a, |x| x),
+            (None, Some(-1.0)) => map_numeric(a, |x| 1.0 / x),
             (None, Some(e)) => map_numeric(a, |x| x.powf(e)),
             (Some(_), Some(_)) => Err(EvalError::new("give the exponent either as a second input or as the `exponent` param, not both.")),
             (None, None) => Err(EvalError::new("needs an exponent: the `exponent` param or a second input.")),
