@@ -93,6 +93,10 @@ pub trait PriceModel: Send + Sync {
     }
     /// Fair value and band on `day` (NaN before the model is fitted).
     fn predict(&self, day: Day) -> Band;
+    /// The fair value alone (what error scoring needs; models skip the band's work).
+    fn fair(&self, day: Day) -> f64 {
+        self.predict(day).fair
+    }
     /// A fresh, unfitted copy with the same configuration.
     fn boxed_clone(&self) -> Box<dyn PriceModel>;
 }

@@ -86,7 +86,7 @@ const VOLATILITY: Param =
 const PRICE: Param = Param::number("price", "observed option price").above(0.0);
 const FROM_INPUTS: Param = Param::columns(
     "from_inputs",
-    "names of the params the inputs supply, in input order (default: `spot` for one input)",
+    "names of the params the inputs supply, in input order (default: `spot` for one input); a named `rate` or `dividend_yield` replaces the param",
 );
 const EXPIRATION: Param = Param::date(
     "expiration",
