@@ -453,6 +453,13 @@ fn topological_order(dsl: &Dsl) -> Result<Vec<usize>, Vec<usize>> {
         if let Some(&pos) = seen.get(&next) {
             let mut cycle: Vec<usize> = path[pos..].to_vec();
             cycle.reverse(); // dependency order: a feeds b feeds … feeds a
+                             // Start at the step that comes first in the document, as a reader would.
+            let first = cycle
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, &s)| s)
+                .map_or(0, |(k, _)| k);
+            cycle.rotate_left(first);
             return Err(cycle);
         }
         seen.insert(next, path.len());
