@@ -1,0 +1,375 @@
+//! Helpers shared by both backends: clock, ids, key hashing, validation, cursors.
+//!
+//! Validation lives here rather than in each backend so that both refuse exactly the same
+//! inputs with exactly the same sentences (the conformance suite compares them), and so
+//! that nothing reaching DynamoDB can contain the `#` that separates key parts.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{de::DeserializeOwned, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    CreditMemo, Millis, ModelMeta, ModelPatch, ModelRecord, PageRequest, Result, StoreError,
+    Visibility,
+};
+
+/// Now, in milliseconds since the epoch.
+pub fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The UTC day (days since 1970-01-01) of a timestamp.
+pub fn day_of(ms: Millis) -> i32 {
+    ms.div_euclid(86_400_000) as i32
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // The OS generator only fails on exotic platforms; a clock-derived fallback keeps ids
+    // unique enough there rather than panicking.
+    if getrandom::fill(&mut buf).is_err() {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (t >> ((i % 16) * 8)) as u8 ^ (i as u8).wrapping_mul(151);
+        }
+    }
+    buf
+}
+
+/// A new id: 12 hex digits of the millisecond clock then 12 random hex digits, so ids
+/// sort by creation time and never collide in practice.
+pub fn new_id() -> String {
+    format!("{:012x}{}", now_ms() as u64 & 0xffff_ffff_ffff, hex::encode(random_bytes::<6>()))
+}
+
+/// Lower-case hex SHA-256 of an API key: the only form in which keys are stored.
+pub fn hash_api_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// Hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A freshly generated API key with what the store keeps of it.
+#[derive(Debug, Clone)]
+pub struct GeneratedKey {
+    /// The key to show the user once: `ak_` + 48 hex digits (192 random bits).
+    pub plaintext: String,
+    /// What to store: hash and visible prefix.
+    pub new_key: crate::NewApiKey,
+}
+
+/// Generates an API key from the OS random generator.
+pub fn generate_api_key(name: Option<String>) -> GeneratedKey {
+    let plaintext = format!("ak_{}", hex::encode(random_bytes::<24>()));
+    GeneratedKey {
+        new_key: crate::NewApiKey {
+            hash: hash_api_key(&plaintext),
+            prefix: plaintext[..9].to_string(),
+            name,
+        },
+        plaintext,
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> StoreError {
+    StoreError::Invalid(msg.into())
+}
+
+/// Checks a slug: 1–`max` chars of `a-z 0-9 -`, not starting or ending with `-`.
+pub fn check_slug(field: &str, slug: &str, max: usize) -> Result<()> {
+    let ok = !slug.is_empty()
+        && slug.len() <= max
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "{field} must be 1–{max} characters of a-z, 0-9 and '-' (not at either end), got `{slug}`"
+        )))
+    }
+}
+
+/// Checks an id made by [`new_id`] (or a caller-provided opaque id): 1–64 chars of
+/// `a-z A-Z 0-9 _ -`.
+pub fn check_id(field: &str, id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!("{field} must be 1–64 characters of a-z, A-Z, 0-9, '_' and '-'")))
+    }
+}
+
+/// Checks a free-form key (quota, cache, idempotency): 1–200 printable ASCII characters.
+pub fn check_key(field: &str, key: &str) -> Result<()> {
+    let ok = !key.is_empty() && key.len() <= 200 && key.bytes().all(|b| (0x21..0x7f).contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!("{field} must be 1–200 printable ASCII characters without spaces")))
+    }
+}
+
+/// Checks a blob key: 1–300 chars of `a-z A-Z 0-9 / . _ -`, no `..`, not starting with `/`.
+pub fn check_blob_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.len() <= 300
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b))
+        && !key.contains("..")
+        && !key.starts_with('/');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "blob key must be 1–300 characters of a-z, A-Z, 0-9, '/', '.', '_' and '-', without '..' or a leading '/'",
+        ))
+    }
+}
+
+/// Normalizes and checks an email (trimmed, lower-cased, `x@y`, ≤ 254 chars).
+pub fn normalize_email(email: &str) -> Result<String> {
+    let e = email.trim().to_ascii_lowercase();
+    let valid = e.len() <= 254
+        && !e.chars().any(char::is_whitespace)
+        && matches!(e.split_once('@'), Some((a, b)) if !a.is_empty() && !b.is_empty() && !b.contains('@'));
+    if valid {
+        Ok(e)
+    } else {
+        Err(invalid(format!("email must look like name@example.com (at most 254 characters), got `{}`", email.trim())))
+    }
+}
+
+/// Checks a key hash (64 lower-case hex digits).
+pub fn check_hash(hash: &str) -> Result<()> {
+    if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        Ok(())
+    } else {
+        Err(invalid("api key hash must be 64 lower-case hex digits (SHA-256)"))
+    }
+}
+
+/// Checks the visible key prefix (1–16 printable ASCII characters).
+pub fn check_prefix(prefix: &str) -> Result<()> {
+    if !prefix.is_empty() && prefix.len() <= 16 && prefix.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        Ok(())
+    } else {
+        Err(invalid("api key prefix must be 1–16 printable ASCII characters"))
+    }
+}
+
+/// The id of a key: first 16 hex digits of its hash.
+pub fn key_id(hash: &str) -> String {
+    hash[..16].to_string()
+}
+
+fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
+    let n = s.chars().count();
+    if n < min || n > max {
+        Err(invalid(format!("{field} must be {min}–{max} characters, got {n}")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks model metadata.
+pub fn check_meta(meta: &ModelMeta) -> Result<()> {
+    check_len("name", meta.name.trim(), 1, 120)?;
+    check_len("description", &meta.description, 0, 4000)?;
+    check_tags(&meta.tags)?;
+    check_references(&meta.references)
+}
+
+fn check_tags(tags: &[String]) -> Result<()> {
+    if tags.len() > 16 {
+        return Err(invalid(format!("tags may hold at most 16 entries, got {}", tags.len())));
+    }
+    for (i, t) in tags.iter().enumerate() {
+        check_slug(&format!("tags[{i}]"), t, 32)?;
+    }
+    Ok(())
+}
+
+fn check_references(refs: &[String]) -> Result<()> {
+    if refs.len() > 32 {
+        return Err(invalid(format!("references may hold at most 32 entries, got {}", refs.len())));
+    }
+    for (i, r) in refs.iter().enumerate() {
+        check_len(&format!("references[{i}]"), r, 1, 500)?;
+    }
+    Ok(())
+}
+
+/// Applies a patch to metadata, checking the result.
+pub fn apply_patch(meta: &ModelMeta, patch: &ModelPatch) -> Result<ModelMeta> {
+    let mut m = meta.clone();
+    if let Some(v) = &patch.name {
+        m.name = v.clone();
+    }
+    if let Some(v) = &patch.description {
+        m.description = v.clone();
+    }
+    if let Some(v) = patch.lab_scope {
+        m.lab_scope = v;
+    }
+    if let Some(v) = patch.visibility {
+        m.visibility = v;
+    }
+    if let Some(v) = &patch.tags {
+        m.tags = v.clone();
+    }
+    if let Some(v) = patch.difficulty {
+        m.difficulty = v;
+    }
+    if let Some(v) = &patch.references {
+        m.references = v.clone();
+    }
+    check_meta(&m)?;
+    Ok(m)
+}
+
+/// Checks a changelog (≤ 2000 chars).
+pub fn check_changelog(s: &str) -> Result<()> {
+    check_len("changelog", s, 0, 2000)
+}
+
+/// Checks stars (1–5) and review (≤ 2000 chars).
+pub fn check_rating(stars: u8, review: Option<&str>) -> Result<()> {
+    if !(1..=5).contains(&stars) {
+        return Err(invalid(format!("rating must be a whole number from 1 to 5, got {stars}")));
+    }
+    if let Some(r) = review {
+        check_len("review", r, 0, 2000)?;
+    }
+    Ok(())
+}
+
+/// Checks a page request, returning the limit.
+pub fn check_page(page: &PageRequest) -> Result<usize> {
+    if !(1..=100).contains(&page.limit) {
+        return Err(invalid(format!("limit must be from 1 to 100, got {}", page.limit)));
+    }
+    Ok(page.limit as usize)
+}
+
+/// Checks a credit amount (1 ..= 1e12).
+pub fn check_amount(amount: i64) -> Result<()> {
+    if (1..=1_000_000_000_000).contains(&amount) {
+        Ok(())
+    } else {
+        Err(invalid(format!("amount must be a whole number from 1 to 1000000000000, got {amount}")))
+    }
+}
+
+/// Checks a memo's reason (1–32 chars of `a-z 0-9 _ -`) and ids.
+pub fn check_memo(memo: &CreditMemo) -> Result<()> {
+    let ok = !memo.reason.is_empty()
+        && memo.reason.len() <= 32
+        && memo.reason.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(invalid(format!(
+            "reason must be 1–32 characters of a-z, 0-9, '_' and '-', got `{}`",
+            memo.reason
+        )));
+    }
+    if let Some(r) = &memo.run_id {
+        check_id("run_id", r)?;
+    }
+    if let Some(s) = &memo.model_slug {
+        check_slug("model_slug", s, 64)?;
+    }
+    Ok(())
+}
+
+/// Whether `viewer` may read an item with this owner and visibility.
+pub fn can_see(owner: Option<&str>, visibility: Visibility, viewer: Option<&str>) -> bool {
+    visibility != Visibility::Private || (owner.is_some() && owner == viewer)
+}
+
+/// The lower-case text that `q` searches: slug, name, description and tags.
+pub fn search_text(slug: &str, meta: &ModelMeta) -> String {
+    format!("{} {} {} {}", slug, meta.name, meta.description, meta.tags.join(" ")).to_lowercase()
+}
+
+/// Whether a model passes the catalogue filters (used by both backends' listing so the
+/// filter semantics cannot drift).
+pub fn matches_query(m: &ModelRecord, q: &crate::ModelQuery) -> bool {
+    use auster_types::LabScope;
+    if m.meta.visibility != Visibility::Public {
+        return false;
+    }
+    if let Some(lab) = q.lab {
+        if m.meta.lab_scope != lab && m.meta.lab_scope != LabScope::Both {
+            return false;
+        }
+    }
+    if let Some(tag) = &q.tag {
+        if !m.meta.tags.iter().any(|t| t == tag) {
+            return false;
+        }
+    }
+    if let Some(d) = q.difficulty {
+        if m.meta.difficulty != d {
+            return false;
+        }
+    }
+    if let Some(text) = &q.q {
+        let needle = text.trim().to_lowercase();
+        if !needle.is_empty() && !search_text(&m.slug, &m.meta).contains(&needle) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Encodes a cursor: URL-safe hex of its JSON, so it is opaque and survives query strings.
+pub fn encode_cursor<T: Serialize>(c: &T) -> String {
+    hex::encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+/// Decodes a cursor made by [`encode_cursor`]; Invalid when it is not one.
+pub fn decode_cursor<T: DeserializeOwned>(s: &str) -> Result<T> {
+    hex::decode(s)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| invalid("cursor is not one this API returned; start again without it"))
+}
+
+/// Blob key of a run's output.
+pub fn run_output_key(run_id: &str) -> String {
+    format!("runs/{run_id}.json")
+}
+
+/// Blob key of an artifact body (a fresh id each time so a retried publish never
+/// overwrites a body another item points at).
+pub fn artifact_body_key(slug: &str) -> String {
+    format!("artifacts/{slug}/{}.json", new_id())
+}
+
+/// Blob key of a large cache value.
+pub fn cache_blob_key(key: &str) -> String {
+    format!("cache/{}", sha256_hex(key.as_bytes()))
+}
+
+/// Serializes a record field as JSON (infallible for our types).
+pub fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Internal(format!("encode: {e}")))
+}
+
+/// Parses a stored JSON field.
+pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Internal(format!("corrupt stored record: {e}")))
+}
