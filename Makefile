@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test setup build bench golden docs
+.PHONY: run test setup build bench golden docs package
 
 setup:
 	scripts/setup.sh
@@ -28,3 +28,7 @@ docs:
 
 bench: build
 	. scripts/env.sh && "$$CARGO_TARGET_DIR/release/auster" bench engine
+
+## Cross-compiles every Lambda (release, arm64, zipped); prints each zip's size and a local cold start.
+package: setup
+	infra/package.sh
