@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Builds the Leptos web app into web/dist (index.html, style.css, auster_web.js,
+# auster_web_bg.wasm). Idempotent and quick when nothing changed: a stamp of the inputs
+# skips the whole build, and an unchanged .wasm skips wasm-bindgen and wasm-opt.
+#
+#   scripts/build-web.sh           build if needed
+#   scripts/build-web.sh --force   rebuild
+#
+# Toolchain (see docs): rustup's wasm32-unknown-unknown target (added when missing), else
+# Debian's rustc-web with -Zbuild-std; wasm-bindgen-cli at exactly the version in Cargo.lock;
+# wasm-opt (Debian's binaryen) when present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+WASM_TARGET_DIR="${AUSTER_WASM_TARGET_DIR:-$AUSTER_CACHE/target-wasm}"
+DIST=web/dist
+STAMP="$DIST/.stamp"
+FORCE=${1:-}
+
+inputs_hash() {
+  {
+    find web -path web/dist -prune -o -type f -print
+    find shared/types -type f
+    echo Cargo.toml Cargo.lock scripts/build-web.sh
+  } | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16
+}
+
+want_hash=$(inputs_hash)
+if [ "$FORCE" != "--force" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_hash" ] \
+   && [ -f "$DIST/auster_web_bg.wasm" ] && [ -f "$DIST/index.html" ]; then
+  echo "web/dist is up to date"
+  exit 0
+fi
+
+echo "== building the web app (wasm32, release)"
+built=""
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+   || rustup target add wasm32-unknown-unknown; then
+  CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --target wasm32-unknown-unknown -p auster-web
+  built=1
+fi
+if [ -z "$built" ]; then
+  echo "rustup could not add wasm32-unknown-unknown; falling back to Debian's rustc-web with -Zbuild-std"
+  if [ ! -x /usr/bin/rustc ] || [ ! -d /usr/lib/rustlib/src/rust ] || ! command -v wasm-ld >/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq rustc-web cargo-web rust-web-src lld
+  fi
+  RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld \
+    CARGO_TARGET_DIR="$WASM_TARGET_DIR-debian" /usr/bin/cargo build --release \
+    --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort -p auster-web
+  WASM_TARGET_DIR="$WASM_TARGET_DIR-debian"
+fi
+wasm="$WASM_TARGET_DIR/wasm32-unknown-unknown/release/auster_web.wasm"
+
+# wasm-bindgen must match the wasm-bindgen crate version exactly.
+want_wbg=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+have_wbg=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have_wbg" != "$want_wbg" ]; then
+  echo "== installing wasm-bindgen-cli $want_wbg (once; a few minutes)"
+  # No --locked: its lock file names a webpki-roots release the registry does not serve.
+  CARGO_TARGET_DIR="$AUSTER_CACHE/target-tools" cargo install wasm-bindgen-cli --version "=$want_wbg"
+fi
+
+wasm_hash=$(sha256sum "$wasm" | cut -c1-16)
+if [ "$FORCE" != "--force" ] && [ -f "$DIST/.wasm-hash" ] && [ "$(cat "$DIST/.wasm-hash")" = "$wasm_hash" ] \
+   && [ -f "$DIST/auster_web_bg.wasm" ]; then
+  echo "== wasm unchanged; refreshing static files only"
+  out="$DIST"
+else
+  out=$(mktemp -d)
+  wasm-bindgen --target web --no-typescript --out-dir "$out" "$wasm"
+  if command -v wasm-opt >/dev/null; then
+    echo "== wasm-opt -Oz"
+    if wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+         --enable-mutable-globals --enable-reference-types --enable-multivalue \
+         "$out/auster_web_bg.wasm" -o "$out/auster_web_bg.opt.wasm"; then
+      mv "$out/auster_web_bg.opt.wasm" "$out/auster_web_bg.wasm"
+    else
+      echo "wasm-opt failed; shipping the unoptimised module"
+      rm -f "$out/auster_web_bg.opt.wasm"
+    fi
+  fi
+fi
+
+mkdir -p "$DIST"
+if [ "$out" != "$DIST" ]; then
+  cp "$out/auster_web_bg.wasm" "$DIST/auster_web_bg.wasm.tmp"
+  cp "$out/auster_web.js" "$DIST/auster_web.js.tmp"
+  mv "$DIST/auster_web_bg.wasm.tmp" "$DIST/auster_web_bg.wasm"
+  mv "$DIST/auster_web.js.tmp" "$DIST/auster_web.js"
+  rm -rf "$out"
+  echo "$wasm_hash" > "$DIST/.wasm-hash"
+fi
+# A content hash in the asset URLs lets a CDN cache them forever.
+asset=$(cat "$DIST/auster_web_bg.wasm" "$DIST/auster_web.js" web/style.css | sha256sum | cut -c1-10)
+cp web/style.css "$DIST/style.css"
+sed "s/__HASH__/$asset/g" web/index.html > "$DIST/index.html"
+echo "$want_hash" > "$STAMP"
+
+wasm_gz=$(gzip -9 -c "$DIST/auster_web_bg.wasm" | wc -c)
+js_gz=$(gzip -9 -c "$DIST/auster_web.js" | wc -c)
+printf 'web/dist built: wasm %s KB (%s KB gzipped), js %s KB gzipped\n' \
+  "$(( $(wc -c < "$DIST/auster_web_bg.wasm") / 1024 ))" "$((wasm_gz / 1024))" "$((js_gz / 1024))"
