@@ -106,7 +106,9 @@ pub async fn connect(cfg: AwsConfig) -> Result<Arc<dyn Store>> {
 }
 
 async fn clients(cfg: &AwsConfig) -> (Dynamo, S3) {
-    use aws_config::{meta::region::RegionProviderChain, retry::RetryConfig, timeout::TimeoutConfig};
+    use aws_config::{
+        meta::region::RegionProviderChain, retry::RetryConfig, timeout::TimeoutConfig,
+    };
     let region = RegionProviderChain::first_try(cfg.region.clone().map(aws_config::Region::new))
         .or_default_provider()
         .or_else(aws_config::Region::new("us-east-1"));
@@ -129,7 +131,11 @@ async fn clients(cfg: &AwsConfig) -> (Dynamo, S3) {
     }
     if let Some((id, secret)) = &cfg.credentials {
         loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            id, secret, None, None, "auster-static",
+            id,
+            secret,
+            None,
+            None,
+            "auster-static",
         ));
     }
     let sdk = loader.load().await;
@@ -150,7 +156,13 @@ impl AwsStore {
         }
         let (db, s3) = clients(&cfg).await;
         let write_lock = cfg.serialize_writes.then(|| tokio::sync::Mutex::new(()));
-        Ok(Self { db, s3, table: cfg.table, bucket: cfg.bucket, write_lock })
+        Ok(Self {
+            db,
+            s3,
+            table: cfg.table,
+            bucket: cfg.bucket,
+            write_lock,
+        })
     }
 }
 
@@ -212,7 +224,7 @@ impl Fail {
 fn sdk_fail<E, R>(e: SdkError<E, R>) -> Fail
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match &e {
         SdkError::ServiceError(se) => {
@@ -265,7 +277,9 @@ impl std::fmt::Display for DisplayErr<'_> {
     }
 }
 
-fn tx_fail(e: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> Fail {
+fn tx_fail(
+    e: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Fail {
     if let SdkError::ServiceError(se) = &e {
         if let TransactWriteItemsError::TransactionCanceledException(tc) = se.err() {
             let reasons = tc
@@ -309,7 +323,9 @@ fn build_err(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn corrupt(what: &str) -> StoreError {
-    StoreError::Internal(format!("stored item is missing or has a malformed `{what}`"))
+    StoreError::Internal(format!(
+        "stored item is missing or has a malformed `{what}`"
+    ))
 }
 
 /// Jittered exponential backoff for optimistic retries.
@@ -340,7 +356,10 @@ fn n(v: impl ToString) -> AttributeValue {
 }
 
 fn key(pk: String, sk: impl Into<String>) -> Item {
-    HashMap::from([(table::PK.to_string(), s(pk)), (table::SK.to_string(), s(sk))])
+    HashMap::from([
+        (table::PK.to_string(), s(pk)),
+        (table::SK.to_string(), s(sk)),
+    ])
 }
 
 fn vals<const N: usize>(pairs: [(&str, AttributeValue); N]) -> Option<Item> {
@@ -441,7 +460,10 @@ fn model_item(m: &ModelRecord) -> Item {
     put_opt(&mut i, "owner_id", m.owner_id.clone());
     if let Some(o) = &m.owner_id {
         i.insert("gsi1pk".into(), s(format!("USER#{o}#MODELS")));
-        i.insert("gsi1sk".into(), s(format!("{}#{}", t13(m.created_at), m.slug)));
+        i.insert(
+            "gsi1sk".into(),
+            s(format!("{}#{}", t13(m.created_at), m.slug)),
+        );
     }
     meta_into(&mut i, &m.slug, &m.meta);
     i.insert("is_template".into(), AttributeValue::Bool(m.is_template));
@@ -485,7 +507,8 @@ fn model_from(i: &Item) -> Result<ModelRecord> {
         meta: ModelMeta {
             name: get_s(i, "name")?,
             description: opt_s(i, "description").unwrap_or_default(),
-            lab_scope: LabScope::parse(&get_s(i, "lab_scope")?).ok_or_else(|| corrupt("lab_scope"))?,
+            lab_scope: LabScope::parse(&get_s(i, "lab_scope")?)
+                .ok_or_else(|| corrupt("lab_scope"))?,
             visibility: Visibility::parse(&get_s(i, "visibility")?)
                 .ok_or_else(|| corrupt("visibility"))?,
             tags: list_s(i, "tags"),
@@ -627,7 +650,8 @@ fn artifact_from(i: &Item) -> Result<ArtifactRecord> {
         model_slug: get_s(i, "model_slug")?,
         title: get_s(i, "title")?,
         summary: opt_s(i, "summary").unwrap_or_default(),
-        visibility: Visibility::parse(&get_s(i, "visibility")?).ok_or_else(|| corrupt("visibility"))?,
+        visibility: Visibility::parse(&get_s(i, "visibility")?)
+            .ok_or_else(|| corrupt("visibility"))?,
         views: n0(i, "views"),
         body_key: get_s(i, "body_key")?,
         body_hash: get_s(i, "body_hash")?,
@@ -653,7 +677,10 @@ fn cursor_of(listing: &str, i: &Item, attrs: &[&str]) -> String {
             _ => None,
         })
         .collect();
-    encode_cursor(&KeyCursor { l: listing.into(), k })
+    encode_cursor(&KeyCursor {
+        l: listing.into(),
+        k,
+    })
 }
 
 fn start_key(listing: &str, cursor: Option<&str>) -> Result<Option<Item>> {
@@ -666,7 +693,16 @@ fn start_key(listing: &str, cursor: Option<&str>) -> Result<Option<Item>> {
     }
     Ok(Some(
         c.k.into_iter()
-            .map(|(k, t, v)| (k, if t == "N" { AttributeValue::N(v) } else { AttributeValue::S(v) }))
+            .map(|(k, t, v)| {
+                (
+                    k,
+                    if t == "N" {
+                        AttributeValue::N(v)
+                    } else {
+                        AttributeValue::S(v)
+                    },
+                )
+            })
             .collect(),
     ))
 }
@@ -683,7 +719,12 @@ struct Q<'a> {
 }
 
 impl AwsStore {
-    fn tx_put(&self, item: Item, cond: Option<&str>, values: Option<Item>) -> Result<TransactWriteItem> {
+    fn tx_put(
+        &self,
+        item: Item,
+        cond: Option<&str>,
+        values: Option<Item>,
+    ) -> Result<TransactWriteItem> {
         let p = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -695,7 +736,13 @@ impl AwsStore {
         Ok(TransactWriteItem::builder().put(p).build())
     }
 
-    fn tx_update(&self, k: Item, expr: &str, cond: Option<&str>, values: Option<Item>) -> Result<TransactWriteItem> {
+    fn tx_update(
+        &self,
+        k: Item,
+        expr: &str,
+        cond: Option<&str>,
+        values: Option<Item>,
+    ) -> Result<TransactWriteItem> {
         let u = Update::builder()
             .table_name(&self.table)
             .set_key(Some(k))
@@ -708,7 +755,12 @@ impl AwsStore {
         Ok(TransactWriteItem::builder().update(u).build())
     }
 
-    fn tx_delete(&self, k: Item, cond: Option<&str>, values: Option<Item>) -> Result<TransactWriteItem> {
+    fn tx_delete(
+        &self,
+        k: Item,
+        cond: Option<&str>,
+        values: Option<Item>,
+    ) -> Result<TransactWriteItem> {
         let d = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(k))
@@ -751,7 +803,12 @@ impl AwsStore {
             .map_err(|e| sdk_fail(e).into_store("read"))
     }
 
-    async fn put(&self, item: Item, cond: Option<&str>, values: Option<Item>) -> std::result::Result<(), Fail> {
+    async fn put(
+        &self,
+        item: Item,
+        cond: Option<&str>,
+        values: Option<Item>,
+    ) -> std::result::Result<(), Fail> {
         let _g = self.write_guard().await;
         self.db
             .put_item()
@@ -835,11 +892,20 @@ impl AwsStore {
         } else {
             None
         };
-        Ok(Page { items: out.into_iter().map(|(t, _)| t).collect(), next_cursor })
+        Ok(Page {
+            items: out.into_iter().map(|(t, _)| t).collect(),
+            next_cursor,
+        })
     }
 
     /// Every item of a query (small partitions: keys, versions).
-    async fn query_all(&self, index: Option<&str>, cond: &str, values: Item, forward: bool) -> Result<Vec<Item>> {
+    async fn query_all(
+        &self,
+        index: Option<&str>,
+        cond: &str,
+        values: Item,
+        forward: bool,
+    ) -> Result<Vec<Item>> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -879,7 +945,13 @@ impl AwsStore {
 
     async fn get_object(&self, key: &str) -> Result<Vec<u8>> {
         check_blob_key(key)?;
-        let resp = self.s3.get_object().bucket(&self.bucket).key(key).send().await;
+        let resp = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
         match resp {
             Ok(o) => o
                 .body
@@ -895,12 +967,21 @@ impl AwsStore {
     }
 
     async fn delete_object(&self, key: &str) {
-        let _ = self.s3.delete_object().bucket(&self.bucket).key(key).send().await;
+        let _ = self
+            .s3
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
     }
 
     async fn load_model(&self, slug: &str) -> Result<Option<ModelRecord>> {
         check_slug("slug", slug, 64)?;
-        self.get(key(model_pk(slug), "MODEL")).await?.map(|i| model_from(&i)).transpose()
+        self.get(key(model_pk(slug), "MODEL"))
+            .await?
+            .map(|i| model_from(&i))
+            .transpose()
     }
 
     async fn visible_model(&self, slug: &str, viewer: Option<&str>) -> Result<ModelRecord> {
@@ -913,7 +994,9 @@ impl AwsStore {
     async fn owned_model(&self, slug: &str, actor: &str) -> Result<ModelRecord> {
         let m = self.visible_model(slug, Some(actor)).await?;
         if m.owner_id.as_deref() != Some(actor) {
-            return Err(StoreError::Forbidden(format!("model `{slug}` belongs to another user")));
+            return Err(StoreError::Forbidden(format!(
+                "model `{slug}` belongs to another user"
+            )));
         }
         Ok(m)
     }
@@ -930,14 +1013,21 @@ impl AwsStore {
     /// Re-derives `rating_avg` (the catalogue index's sort key) from the counters it was
     /// computed from; a concurrent rater that changed them fixes it up in turn.
     async fn fix_rating_avg(&self, slug: &str) -> Result<ModelRecord> {
-        let m = self.load_model(slug).await?.ok_or_else(|| StoreError::not_found("model", slug))?;
+        let m = self
+            .load_model(slug)
+            .await?
+            .ok_or_else(|| StoreError::not_found("model", slug))?;
         let avg = m.stats.rating_average().unwrap_or(0.0);
         let r = self
             .update(
                 key(model_pk(slug), "MODEL"),
                 "SET #rating_avg = :a",
                 Some("#rating_sum = :s AND #rating_count = :c"),
-                vals([(":a", n(avg)), (":s", n(m.stats.rating_sum)), (":c", n(m.stats.rating_count))]),
+                vals([
+                    (":a", n(avg)),
+                    (":s", n(m.stats.rating_sum)),
+                    (":c", n(m.stats.rating_count)),
+                ]),
             )
             .await;
         match r {
@@ -946,7 +1036,12 @@ impl AwsStore {
         }
     }
 
-    async fn summary(&self, slug: &str, viewer: Option<&str>, m: Option<ModelRecord>) -> Result<RatingSummary> {
+    async fn summary(
+        &self,
+        slug: &str,
+        viewer: Option<&str>,
+        m: Option<ModelRecord>,
+    ) -> Result<RatingSummary> {
         let m = match m {
             Some(m) => m,
             None => self.visible_model(slug, viewer).await?,
@@ -959,11 +1054,20 @@ impl AwsStore {
                 .transpose()?,
             None => None,
         };
-        Ok(RatingSummary { average: m.stats.rating_average(), count: m.stats.rating_count, mine })
+        Ok(RatingSummary {
+            average: m.stats.rating_average(),
+            count: m.stats.rating_count,
+            mine,
+        })
     }
 
     /// Moves credits with its ledger entry (optimistic on `ledger_seq`).
-    async fn move_credits(&self, user_id: &str, delta: i64, memo: CreditMemo) -> Result<LedgerEntry> {
+    async fn move_credits(
+        &self,
+        user_id: &str,
+        delta: i64,
+        memo: CreditMemo,
+    ) -> Result<LedgerEntry> {
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
             let (acct, seq) = self.load_account(user_id).await?;
             let balance = acct.credits + delta;
@@ -989,7 +1093,12 @@ impl AwsStore {
                     key(user_pk(user_id), "PROFILE"),
                     "SET #credits = :b, #ledger_seq = :q1",
                     Some("#ledger_seq = :q AND #credits = :c"),
-                    vals([(":b", n(balance)), (":q1", n(seq + 1)), (":q", n(seq)), (":c", n(acct.credits))]),
+                    vals([
+                        (":b", n(balance)),
+                        (":q1", n(seq + 1)),
+                        (":q", n(seq)),
+                        (":c", n(acct.credits)),
+                    ]),
                 )?,
                 self.tx_put(ledger_item(&entry), Some("attribute_not_exists(pk)"), None)?,
             ];
@@ -1044,7 +1153,11 @@ impl AccountRepo for AwsStore {
         let mut items = vec![
             self.tx_put(claim, Some("attribute_not_exists(pk)"), None)?,
             self.tx_put(profile, None, None)?,
-            self.tx_put(key_item(&id, &new.api_key, now), Some("attribute_not_exists(pk)"), None)?,
+            self.tx_put(
+                key_item(&id, &new.api_key, now),
+                Some("attribute_not_exists(pk)"),
+                None,
+            )?,
         ];
         if seq == 1 {
             items.push(self.tx_put(
@@ -1063,9 +1176,19 @@ impl AccountRepo for AwsStore {
             )?);
         }
         match self.transact(items).await {
-            Ok(()) => Ok(Account { id, email, plan: new.plan, credits: new.initial_credits, created_at: now }),
-            Err(f) if f.failed_at(0) => Err(StoreError::Conflict(format!("an account with email `{email}` exists"))),
-            Err(f) if f.failed_at(2) => Err(StoreError::Conflict("that api key is already registered".into())),
+            Ok(()) => Ok(Account {
+                id,
+                email,
+                plan: new.plan,
+                credits: new.initial_credits,
+                created_at: now,
+            }),
+            Err(f) if f.failed_at(0) => Err(StoreError::Conflict(format!(
+                "an account with email `{email}` exists"
+            ))),
+            Err(f) if f.failed_at(2) => Err(StoreError::Conflict(
+                "that api key is already registered".into(),
+            )),
             Err(f) => Err(f.into_store("create account")),
         }
     }
@@ -1128,9 +1251,14 @@ impl KeyRepo for AwsStore {
         self.load_account(user_id).await?;
         let now = now_ms();
         let item = key_item(user_id, &k, now);
-        match self.put(item.clone(), Some("attribute_not_exists(pk)"), None).await {
+        match self
+            .put(item.clone(), Some("attribute_not_exists(pk)"), None)
+            .await
+        {
             Ok(()) => key_from(&item),
-            Err(Fail::Condition) => Err(StoreError::Conflict("that api key is already registered".into())),
+            Err(Fail::Condition) => Err(StoreError::Conflict(
+                "that api key is already registered".into(),
+            )),
             Err(f) => Err(f.into_store("create key")),
         }
     }
@@ -1150,7 +1278,12 @@ impl KeyRepo for AwsStore {
         // authenticated request from costing a write.
         if rec.last_used_at.is_none_or(|t| now - t > 60_000) {
             let _ = self
-                .update(common_key_item(key_hash), "SET #last_used_at = :t", Some("attribute_exists(pk)"), vals([(":t", n(now))]))
+                .update(
+                    common_key_item(key_hash),
+                    "SET #last_used_at = :t",
+                    Some("attribute_exists(pk)"),
+                    vals([(":t", n(now))]),
+                )
                 .await;
         }
         self.get_account(&rec.user_id).await
@@ -1167,16 +1300,24 @@ impl KeyRepo for AwsStore {
 
     async fn list_api_keys(&self, user_id: &str) -> Result<Vec<ApiKeyRecord>> {
         check_id("user_id", user_id)?;
-        self.query_all(Some(table::GSI1), "gsi1pk = :p", vals([(":p", s(format!("USER#{user_id}#KEYS")))]).unwrap_or_default(), false)
-            .await?
-            .iter()
-            .map(key_from)
-            .collect()
+        self.query_all(
+            Some(table::GSI1),
+            "gsi1pk = :p",
+            vals([(":p", s(format!("USER#{user_id}#KEYS")))]).unwrap_or_default(),
+            false,
+        )
+        .await?
+        .iter()
+        .map(key_from)
+        .collect()
     }
 
     async fn revoke_api_key(&self, user_id: &str, key_id: &str) -> Result<ApiKeyRecord> {
         let keys = self.list_api_keys(user_id).await?;
-        let k = keys.into_iter().find(|k| k.id == key_id).ok_or_else(|| StoreError::not_found("api key", key_id))?;
+        let k = keys
+            .into_iter()
+            .find(|k| k.id == key_id)
+            .ok_or_else(|| StoreError::not_found("api key", key_id))?;
         match self
             .update(
                 common_key_item(&k.hash),
@@ -1234,12 +1375,23 @@ impl ModelRepo for AwsStore {
             self.tx_put(version_item(&new.slug, &v1)?, None, None)?,
         ];
         if let Some(p) = &new.forked_from {
-            items.push(self.tx_update(key(model_pk(p), "MODEL"), "ADD #forks :one", Some("attribute_exists(pk)"), vals([(":one", n(1))]))?);
+            items.push(self.tx_update(
+                key(model_pk(p), "MODEL"),
+                "ADD #forks :one",
+                Some("attribute_exists(pk)"),
+                vals([(":one", n(1))]),
+            )?);
         }
         match self.transact(items).await {
             Ok(()) => Ok(rec),
-            Err(f) if f.failed_at(0) => Err(StoreError::Conflict(format!("a model with slug `{}` exists", new.slug))),
-            Err(f) if f.failed_at(2) => Err(StoreError::not_found("model", new.forked_from.as_deref().unwrap_or(""))),
+            Err(f) if f.failed_at(0) => Err(StoreError::Conflict(format!(
+                "a model with slug `{}` exists",
+                new.slug
+            ))),
+            Err(f) if f.failed_at(2) => Err(StoreError::not_found(
+                "model",
+                new.forked_from.as_deref().unwrap_or(""),
+            )),
             Err(f) => Err(f.into_store("create model")),
         }
     }
@@ -1248,16 +1400,30 @@ impl ModelRepo for AwsStore {
         self.visible_model(slug, viewer).await
     }
 
-    async fn update_model(&self, slug: &str, actor: &str, patch: ModelPatch) -> Result<ModelRecord> {
+    async fn update_model(
+        &self,
+        slug: &str,
+        actor: &str,
+        patch: ModelPatch,
+    ) -> Result<ModelRecord> {
         let m = self.owned_model(slug, actor).await?;
         let meta = apply_patch(&m.meta, &patch)?;
         let mut values = Item::new();
         let mut probe = Item::new();
         meta_into(&mut probe, slug, &meta);
         let mut sets = Vec::new();
-        for k in ["name", "description", "lab_scope", "visibility", "tags", "difficulty", "refs", "search"] {
+        for k in [
+            "name",
+            "description",
+            "lab_scope",
+            "visibility",
+            "tags",
+            "difficulty",
+            "refs",
+            "search",
+        ] {
             sets.push(format!("#{k} = :{k}"));
-            values.insert(format!(":{k}"), probe.remove(k).unwrap_or(s("")));
+            values.insert(format!(":{k}"), probe.remove(k).unwrap_or_else(|| s("")));
         }
         sets.push("#updated_at = :now".into());
         values.insert(":now".into(), n(now_ms()));
@@ -1269,7 +1435,15 @@ impl ModelRepo for AwsStore {
         } else {
             expr += " REMOVE #pub";
         }
-        match self.update(key(model_pk(slug), "MODEL"), &expr, Some("#owner_id = :actor"), Some(values)).await {
+        match self
+            .update(
+                key(model_pk(slug), "MODEL"),
+                &expr,
+                Some("#owner_id = :actor"),
+                Some(values),
+            )
+            .await
+        {
             Ok(Some(i)) => model_from(&i),
             Ok(None) => Err(StoreError::Internal("update returned nothing".into())),
             Err(Fail::Condition) => Err(StoreError::not_found("model", slug)),
@@ -1277,7 +1451,12 @@ impl ModelRepo for AwsStore {
         }
     }
 
-    async fn add_version(&self, slug: &str, actor: &str, version: NewVersion) -> Result<ModelVersionRecord> {
+    async fn add_version(
+        &self,
+        slug: &str,
+        actor: &str,
+        version: NewVersion,
+    ) -> Result<ModelVersionRecord> {
         check_changelog(&version.changelog)?;
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
             let m = self.owned_model(slug, actor).await?;
@@ -1292,12 +1471,21 @@ impl ModelRepo for AwsStore {
                 created_at: now,
             };
             let items = vec![
-                self.tx_put(version_item(slug, &rec)?, Some("attribute_not_exists(pk)"), None)?,
+                self.tx_put(
+                    version_item(slug, &rec)?,
+                    Some("attribute_not_exists(pk)"),
+                    None,
+                )?,
                 self.tx_update(
                     key(model_pk(slug), "MODEL"),
                     "SET #latest_version = :n, #updated_at = :t",
                     Some("#latest_version = :o AND #owner_id = :a"),
-                    vals([(":n", n(rec.version)), (":t", n(now)), (":o", n(m.latest_version)), (":a", s(actor))]),
+                    vals([
+                        (":n", n(rec.version)),
+                        (":t", n(now)),
+                        (":o", n(m.latest_version)),
+                        (":a", s(actor)),
+                    ]),
                 )?,
             ];
             match self.transact(items).await {
@@ -1306,7 +1494,9 @@ impl ModelRepo for AwsStore {
                 Err(f) => return Err(f.into_store("add version")),
             }
         }
-        Err(StoreError::Unavailable(format!("model `{slug}` is changing too fast; try again")))
+        Err(StoreError::Unavailable(format!(
+            "model `{slug}` is changing too fast; try again"
+        )))
     }
 
     async fn delete_model(&self, slug: &str, actor: &str) -> Result<()> {
@@ -1334,14 +1524,26 @@ impl ModelRepo for AwsStore {
                 }
             }
         }
-        let rest = self.query_all(None, "pk = :p", vals([(":p", s(model_pk(slug)))]).unwrap_or_default(), true).await?;
+        let rest = self
+            .query_all(
+                None,
+                "pk = :p",
+                vals([(":p", s(model_pk(slug)))]).unwrap_or_default(),
+                true,
+            )
+            .await?;
         for chunk in rest.chunks(25) {
             let mut reqs: Vec<WriteRequest> = chunk
                 .iter()
                 .map(|i| {
                     let k = key(get_s(i, "pk")?, get_s(i, "sk")?);
                     Ok(WriteRequest::builder()
-                        .delete_request(DeleteRequest::builder().set_key(Some(k)).build().map_err(build_err)?)
+                        .delete_request(
+                            DeleteRequest::builder()
+                                .set_key(Some(k))
+                                .build()
+                                .map_err(build_err)?,
+                        )
                         .build())
                 })
                 .collect::<Result<_>>()?;
@@ -1355,7 +1557,10 @@ impl ModelRepo for AwsStore {
                     .await
                     .map_err(|e| sdk_fail(e).into_store("delete model"))?;
                 drop(g);
-                reqs = resp.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
+                reqs = resp
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
                 if reqs.is_empty() {
                     break;
                 }
@@ -1365,17 +1570,31 @@ impl ModelRepo for AwsStore {
         Ok(())
     }
 
-    async fn get_version(&self, slug: &str, version: Option<u32>, viewer: Option<&str>) -> Result<ModelVersionRecord> {
+    async fn get_version(
+        &self,
+        slug: &str,
+        version: Option<u32>,
+        viewer: Option<&str>,
+    ) -> Result<ModelVersionRecord> {
         let m = self.visible_model(slug, viewer).await?;
         let v = version.unwrap_or(m.latest_version);
         self.get(key(model_pk(slug), format!("V#{v:06}")))
             .await?
             .map(|i| version_from(&i))
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound(format!("model `{slug}` has no version {v} (latest is {})", m.latest_version)))
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "model `{slug}` has no version {v} (latest is {})",
+                    m.latest_version
+                ))
+            })
     }
 
-    async fn list_versions(&self, slug: &str, viewer: Option<&str>) -> Result<Vec<ModelVersionRecord>> {
+    async fn list_versions(
+        &self,
+        slug: &str,
+        viewer: Option<&str>,
+    ) -> Result<Vec<ModelVersionRecord>> {
         self.visible_model(slug, viewer).await?;
         self.query_all(
             None,
@@ -1389,7 +1608,11 @@ impl ModelRepo for AwsStore {
         .collect()
     }
 
-    async fn list_public_models(&self, query: &ModelQuery, page: &PageRequest) -> Result<Page<ModelRecord>> {
+    async fn list_public_models(
+        &self,
+        query: &ModelQuery,
+        page: &PageRequest,
+    ) -> Result<Page<ModelRecord>> {
         let (index, attr) = match query.sort {
             ModelSort::Popular => (table::GSI_PUB_RUNS, "runs"),
             ModelSort::Rating => (table::GSI_PUB_RATING, "rating_avg"),
@@ -1410,7 +1633,12 @@ impl ModelRepo for AwsStore {
         .await
     }
 
-    async fn list_user_models(&self, owner_id: &str, viewer: Option<&str>, page: &PageRequest) -> Result<Page<ModelRecord>> {
+    async fn list_user_models(
+        &self,
+        owner_id: &str,
+        viewer: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<ModelRecord>> {
         check_id("owner_id", owner_id)?;
         let own = viewer == Some(owner_id);
         let pk = format!("USER#{owner_id}#MODELS");
@@ -1442,7 +1670,10 @@ impl RunRepo for AwsStore {
             }
         }
         if !run.runtime_ms.is_finite() || run.runtime_ms < 0.0 {
-            return Err(StoreError::Invalid(format!("runtime_ms must be a finite number ≥ 0, got {}", run.runtime_ms)));
+            return Err(StoreError::Invalid(format!(
+                "runtime_ms must be a finite number ≥ 0, got {}",
+                run.runtime_ms
+            )));
         }
         let id = new_id();
         let (output_key, output_hash, output_size) = match &run.output {
@@ -1475,17 +1706,39 @@ impl RunRepo for AwsStore {
         };
         let one = || vals([(":one", n(1))]);
         let mut items = vec![
-            self.tx_update(key(model_pk(&rec.model_slug), "MODEL"), "ADD #runs :one", Some("attribute_exists(pk)"), one())?,
+            self.tx_update(
+                key(model_pk(&rec.model_slug), "MODEL"),
+                "ADD #runs :one",
+                Some("attribute_exists(pk)"),
+                one(),
+            )?,
             self.tx_put(run_item(&rec)?, None, None)?,
-            self.tx_update(key(model_pk(&rec.model_slug), day_sk(day)), "ADD #runs :one", None, one())?,
-            self.tx_update(key(user_pk(&rec.user_id), day_sk(day)), "ADD #runs :one", None, one())?,
+            self.tx_update(
+                key(model_pk(&rec.model_slug), day_sk(day)),
+                "ADD #runs :one",
+                None,
+                one(),
+            )?,
+            self.tx_update(
+                key(user_pk(&rec.user_id), day_sk(day)),
+                "ADD #runs :one",
+                None,
+                one(),
+            )?,
         ];
         if let Some(k) = &run.idempotency_key {
-            let mut idem = key(format!("IDEM#{}#{}", rec.user_id, sha256_hex(k.as_bytes())), "IDEM");
+            let mut idem = key(
+                format!("IDEM#{}#{}", rec.user_id, sha256_hex(k.as_bytes())),
+                "IDEM",
+            );
             idem.insert("run_id".into(), s(&id));
             idem.insert("expires_at".into(), n(now + IDEMPOTENCY_TTL_MS));
             idem.insert("ttl".into(), n((now + IDEMPOTENCY_TTL_MS) / 1000));
-            items.push(self.tx_put(idem, Some("attribute_not_exists(pk) OR #expires_at < :now"), vals([(":now", n(now))]))?);
+            items.push(self.tx_put(
+                idem,
+                Some("attribute_not_exists(pk) OR #expires_at < :now"),
+                vals([(":now", n(now))]),
+            )?);
         }
         match self.transact(items).await {
             Ok(()) => {}
@@ -1511,7 +1764,10 @@ impl RunRepo for AwsStore {
         let mp = model_pk(&rec.model_slug);
         let mut runner = key(mp.clone(), format!("RUNNER#{}", rec.user_id));
         runner.insert("at".into(), n(now));
-        let mut today = key(mp.clone(), format!("DAYRUNNER#{:06}#{}", day.max(0), rec.user_id));
+        let mut today = key(
+            mp.clone(),
+            format!("DAYRUNNER#{:06}#{}", day.max(0), rec.user_id),
+        );
         today.insert("ttl".into(), n(now / 1000 + 2 * 86_400));
         let pairs = [
             (runner, key(mp.clone(), "MODEL"), "ADD #unique_users :one"),
@@ -1548,14 +1804,21 @@ impl RunRepo for AwsStore {
 
     async fn get_run_output(&self, run_id: &str, viewer: &str) -> Result<Vec<u8>> {
         let r = self.get_run(run_id, viewer).await?;
-        let k = r.output_key.ok_or_else(|| StoreError::NotFound(format!("run `{run_id}` stored no output")))?;
+        let k = r
+            .output_key
+            .ok_or_else(|| StoreError::NotFound(format!("run `{run_id}` stored no output")))?;
         self.get_object(&k).await
     }
 
     async fn find_idempotent_run(&self, user_id: &str, k: &str) -> Result<Option<RunRecord>> {
         check_key("idempotency_key", k)?;
         check_id("user_id", user_id)?;
-        let i = self.get(key(format!("IDEM#{user_id}#{}", sha256_hex(k.as_bytes())), "IDEM")).await?;
+        let i = self
+            .get(key(
+                format!("IDEM#{user_id}#{}", sha256_hex(k.as_bytes())),
+                "IDEM",
+            ))
+            .await?;
         match i {
             Some(i) if opt_n::<i64>(&i, "expires_at").unwrap_or(0) > now_ms() => {
                 match self.get_run(&get_s(&i, "run_id")?, user_id).await {
@@ -1590,15 +1853,27 @@ impl RunRepo for AwsStore {
         self.query_all(
             None,
             "pk = :p AND sk BETWEEN :a AND :b",
-            vals([(":p", s(model_pk(slug))), (":a", s(day_sk(from))), (":b", s(day_sk(to)))]).unwrap_or_default(),
+            vals([
+                (":p", s(model_pk(slug))),
+                (":a", s(day_sk(from))),
+                (":b", s(day_sk(to))),
+            ])
+            .unwrap_or_default(),
             true,
         )
         .await?
         .iter()
         .map(|i| {
             let sk = get_s(i, "sk")?;
-            let day = sk.trim_start_matches("DAY#").parse().map_err(|_| corrupt("sk"))?;
-            Ok(DailyUsage { day, runs: n0(i, "runs"), unique_users: n0(i, "users") })
+            let day = sk
+                .trim_start_matches("DAY#")
+                .parse()
+                .map_err(|_| corrupt("sk"))?;
+            Ok(DailyUsage {
+                day,
+                runs: n0(i, "runs"),
+                unique_users: n0(i, "users"),
+            })
         })
         .collect()
     }
@@ -1608,7 +1883,10 @@ impl RunRepo for AwsStore {
         Ok(self
             .get(key(user_pk(user_id), day_sk(day)))
             .await?
-            .map(|i| UserDailyUsage { runs: n0(&i, "runs"), credits_spent: opt_n(&i, "spent").unwrap_or(0) })
+            .map(|i| UserDailyUsage {
+                runs: n0(&i, "runs"),
+                credits_spent: opt_n(&i, "spent").unwrap_or(0),
+            })
             .unwrap_or_default())
     }
 }
@@ -1626,7 +1904,12 @@ impl SocialRepo for AwsStore {
         save.insert("saved_at".into(), n(now));
         let items = vec![
             self.tx_put(save, Some("attribute_not_exists(pk)"), None)?,
-            self.tx_update(key(model_pk(slug), "MODEL"), "ADD #saves :one", Some("attribute_exists(pk)"), vals([(":one", n(1))]))?,
+            self.tx_update(
+                key(model_pk(slug), "MODEL"),
+                "ADD #saves :one",
+                Some("attribute_exists(pk)"),
+                vals([(":one", n(1))]),
+            )?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(true),
@@ -1655,7 +1938,15 @@ impl SocialRepo for AwsStore {
             Err(f) if f.failed_at(1) => {
                 // The model is gone (or its counter already 0): drop the save alone.
                 let _g = self.write_guard().await;
-                match self.db.delete_item().table_name(&self.table).set_key(Some(save_key)).condition_expression("attribute_exists(pk)").send().await {
+                match self
+                    .db
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(save_key))
+                    .condition_expression("attribute_exists(pk)")
+                    .send()
+                    .await
+                {
                     Ok(_) => Ok(true),
                     Err(e) => match sdk_fail(e) {
                         Fail::Condition => Ok(false),
@@ -1670,7 +1961,10 @@ impl SocialRepo for AwsStore {
     async fn is_saved(&self, user_id: &str, slug: &str) -> Result<bool> {
         check_id("user_id", user_id)?;
         check_slug("slug", slug, 64)?;
-        Ok(self.get(key(user_pk(user_id), format!("SAVE#{slug}"))).await?.is_some())
+        Ok(self
+            .get(key(user_pk(user_id), format!("SAVE#{slug}")))
+            .await?
+            .is_some())
     }
 
     async fn list_saves(&self, user_id: &str, page: &PageRequest) -> Result<Page<ModelRecord>> {
@@ -1694,12 +1988,19 @@ impl SocialRepo for AwsStore {
                 .await
                 .map_err(|e| sdk_fail(e).into_store("saves"))?;
             let saves = resp.items.unwrap_or_default();
-            let models = self.batch_models(saves.iter().filter_map(|i| opt_s(i, "slug")).collect()).await?;
+            let models = self
+                .batch_models(saves.iter().filter_map(|i| opt_s(i, "slug")).collect())
+                .await?;
             for it in &saves {
-                let Some(slug) = opt_s(it, "slug") else { continue };
+                let Some(slug) = opt_s(it, "slug") else {
+                    continue;
+                };
                 if let Some(m) = models.get(&slug) {
                     if can_see(m.owner_id.as_deref(), m.meta.visibility, Some(user_id)) {
-                        out.push((m.clone(), cursor_of(&listing, it, &["pk", "sk", "gsi1pk", "gsi1sk"])));
+                        out.push((
+                            m.clone(),
+                            cursor_of(&listing, it, &["pk", "sk", "gsi1pk", "gsi1sk"]),
+                        ));
                         if out.len() > limit {
                             break;
                         }
@@ -1717,16 +2018,29 @@ impl SocialRepo for AwsStore {
         } else {
             None
         };
-        Ok(Page { items: out.into_iter().map(|(m, _)| m).collect(), next_cursor })
+        Ok(Page {
+            items: out.into_iter().map(|(m, _)| m).collect(),
+            next_cursor,
+        })
     }
 
-    async fn rate_model(&self, user_id: &str, slug: &str, stars: u8, review: Option<String>) -> Result<RatingSummary> {
+    async fn rate_model(
+        &self,
+        user_id: &str,
+        slug: &str,
+        stars: u8,
+        review: Option<String>,
+    ) -> Result<RatingSummary> {
         check_rating(stars, review.as_deref())?;
         check_id("user_id", user_id)?;
         self.visible_model(slug, Some(user_id)).await?;
         let rk = key(model_pk(slug), format!("RATING#{user_id}"));
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
-            let old = self.get(rk.clone()).await?.map(|i| get_n::<i64>(&i, "stars")).transpose()?;
+            let old = self
+                .get(rk.clone())
+                .await?
+                .map(|i| get_n::<i64>(&i, "stars"))
+                .transpose()?;
             let now = now_ms();
             let mut item = rk.clone();
             item.insert("gsi1pk".into(), s(format!("MODEL#{slug}#RATINGS")));
@@ -1737,8 +2051,16 @@ impl SocialRepo for AwsStore {
             put_opt(&mut item, "review", review.clone());
             item.insert("updated_at".into(), n(now));
             let (put, dc, ds) = match old {
-                None => (self.tx_put(item, Some("attribute_not_exists(pk)"), None)?, 1, stars as i64),
-                Some(o) => (self.tx_put(item, Some("#stars = :o"), vals([(":o", n(o))]))?, 0, stars as i64 - o),
+                None => (
+                    self.tx_put(item, Some("attribute_not_exists(pk)"), None)?,
+                    1,
+                    stars as i64,
+                ),
+                Some(o) => (
+                    self.tx_put(item, Some("#stars = :o"), vals([(":o", n(o))]))?,
+                    0,
+                    stars as i64 - o,
+                ),
             };
             let items = vec![
                 put,
@@ -1759,7 +2081,9 @@ impl SocialRepo for AwsStore {
                 Err(f) => return Err(f.into_store("rate")),
             }
         }
-        Err(StoreError::Unavailable(format!("ratings of `{slug}` are changing too fast; try again")))
+        Err(StoreError::Unavailable(format!(
+            "ratings of `{slug}` are changing too fast; try again"
+        )))
     }
 
     async fn unrate_model(&self, user_id: &str, slug: &str) -> Result<RatingSummary> {
@@ -1767,7 +2091,12 @@ impl SocialRepo for AwsStore {
         self.visible_model(slug, Some(user_id)).await?;
         let rk = key(model_pk(slug), format!("RATING#{user_id}"));
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
-            let Some(old) = self.get(rk.clone()).await?.map(|i| get_n::<i64>(&i, "stars")).transpose()? else {
+            let Some(old) = self
+                .get(rk.clone())
+                .await?
+                .map(|i| get_n::<i64>(&i, "stars"))
+                .transpose()?
+            else {
                 return self.summary(slug, Some(user_id), None).await;
             };
             let items = vec![
@@ -1789,7 +2118,9 @@ impl SocialRepo for AwsStore {
                 Err(f) => return Err(f.into_store("unrate")),
             }
         }
-        Err(StoreError::Unavailable(format!("ratings of `{slug}` are changing too fast; try again")))
+        Err(StoreError::Unavailable(format!(
+            "ratings of `{slug}` are changing too fast; try again"
+        )))
     }
 
     async fn rating_summary(&self, slug: &str, viewer: Option<&str>) -> Result<RatingSummary> {
@@ -1807,7 +2138,8 @@ impl SocialRepo for AwsStore {
             key_attrs: &["pk", "sk", "gsi1pk", "gsi1sk"],
             listing: pk,
         };
-        self.query_page(&q, page, |i| rating_from(i).map(Some)).await
+        self.query_page(&q, page, |i| rating_from(i).map(Some))
+            .await
     }
 }
 
@@ -1824,7 +2156,11 @@ impl AwsStore {
                 if keys.is_empty() {
                     break;
                 }
-                let ka = KeysAndAttributes::builder().set_keys(Some(keys.clone())).consistent_read(true).build().map_err(build_err)?;
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(keys.clone()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_err)?;
                 let resp = self
                     .db
                     .batch_get_item()
@@ -1832,11 +2168,19 @@ impl AwsStore {
                     .send()
                     .await
                     .map_err(|e| sdk_fail(e).into_store("batch read"))?;
-                for i in resp.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                for i in resp
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
                     let m = model_from(&i)?;
                     out.insert(m.slug.clone(), m);
                 }
-                keys = resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+                keys = resp
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
                 if !keys.is_empty() {
                     backoff(attempt).await;
                 }
@@ -1854,7 +2198,10 @@ impl ArtifactRepo for AwsStore {
         let run = self.get_run(&new.run_id, &new.owner_id).await?;
         let ak = key(format!("ART#{}", new.slug), "ART");
         if self.get(ak.clone()).await?.is_some() {
-            return Err(StoreError::Conflict(format!("an artifact with slug `{}` exists", new.slug)));
+            return Err(StoreError::Conflict(format!(
+                "an artifact with slug `{}` exists",
+                new.slug
+            )));
         }
         let body_key = artifact_body_key(&new.slug);
         self.put_object(&body_key, new.body.clone()).await?;
@@ -1873,7 +2220,10 @@ impl ArtifactRepo for AwsStore {
         };
         let mut i = ak;
         i.insert("gsi1pk".into(), s(format!("USER#{}#ARTS", rec.owner_id)));
-        i.insert("gsi1sk".into(), s(format!("{}#{}", t13(rec.created_at), rec.slug)));
+        i.insert(
+            "gsi1sk".into(),
+            s(format!("{}#{}", t13(rec.created_at), rec.slug)),
+        );
         for (k, v) in [
             ("slug", &rec.slug),
             ("owner_id", &rec.owner_id),
@@ -1894,7 +2244,10 @@ impl ArtifactRepo for AwsStore {
             Err(f) => {
                 self.delete_object(&body_key).await;
                 match f {
-                    Fail::Condition => Err(StoreError::Conflict(format!("an artifact with slug `{}` exists", new.slug))),
+                    Fail::Condition => Err(StoreError::Conflict(format!(
+                        "an artifact with slug `{}` exists",
+                        new.slug
+                    ))),
                     f => Err(f.into_store("publish")),
                 }
             }
@@ -1923,7 +2276,15 @@ impl ArtifactRepo for AwsStore {
 
     async fn record_artifact_view(&self, slug: &str) -> Result<u64> {
         check_slug("slug", slug, 80)?;
-        match self.update(key(format!("ART#{slug}"), "ART"), "ADD #views :one", Some("attribute_exists(pk)"), vals([(":one", n(1))])).await {
+        match self
+            .update(
+                key(format!("ART#{slug}"), "ART"),
+                "ADD #views :one",
+                Some("attribute_exists(pk)"),
+                vals([(":one", n(1))]),
+            )
+            .await
+        {
             Ok(Some(i)) => Ok(n0(&i, "views")),
             Ok(None) => Err(StoreError::Internal("update returned nothing".into())),
             Err(Fail::Condition) => Err(StoreError::not_found("artifact", slug)),
@@ -1931,7 +2292,12 @@ impl ArtifactRepo for AwsStore {
         }
     }
 
-    async fn list_user_artifacts(&self, owner_id: &str, viewer: Option<&str>, page: &PageRequest) -> Result<Page<ArtifactRecord>> {
+    async fn list_user_artifacts(
+        &self,
+        owner_id: &str,
+        viewer: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<ArtifactRecord>> {
         check_id("owner_id", owner_id)?;
         let own = viewer == Some(owner_id);
         let pk = format!("USER#{owner_id}#ARTS");
@@ -1953,13 +2319,23 @@ impl ArtifactRepo for AwsStore {
 
 #[async_trait]
 impl CreditRepo for AwsStore {
-    async fn grant_credits(&self, user_id: &str, amount: i64, memo: CreditMemo) -> Result<LedgerEntry> {
+    async fn grant_credits(
+        &self,
+        user_id: &str,
+        amount: i64,
+        memo: CreditMemo,
+    ) -> Result<LedgerEntry> {
         check_amount(amount)?;
         check_memo(&memo)?;
         self.move_credits(user_id, amount, memo).await
     }
 
-    async fn charge_credits(&self, user_id: &str, amount: i64, memo: CreditMemo) -> Result<LedgerEntry> {
+    async fn charge_credits(
+        &self,
+        user_id: &str,
+        amount: i64,
+        memo: CreditMemo,
+    ) -> Result<LedgerEntry> {
         check_amount(amount)?;
         check_memo(&memo)?;
         self.move_credits(user_id, -amount, memo).await
@@ -1976,7 +2352,8 @@ impl CreditRepo for AwsStore {
             key_attrs: &["pk", "sk"],
             listing: format!("{pk}#LEDGER"),
         };
-        self.query_page(&q, page, |i| ledger_from(i).map(Some)).await
+        self.query_page(&q, page, |i| ledger_from(i).map(Some))
+            .await
     }
 }
 
@@ -2003,7 +2380,11 @@ impl QuotaRepo for AwsStore {
             )
             .await
         {
-            Ok(Some(i)) => Ok(QuotaState { used: n0(&i, "n"), limit, resets_at }),
+            Ok(Some(i)) => Ok(QuotaState {
+                used: n0(&i, "n"),
+                limit,
+                resets_at,
+            }),
             Ok(None) => Err(StoreError::Internal("update returned nothing".into())),
             Err(Fail::Condition) => Err(rate_limited(qkey, limit, resets_at, now)),
             Err(f) => Err(f.into_store("quota")),
@@ -2013,7 +2394,11 @@ impl QuotaRepo for AwsStore {
     async fn quota_used(&self, qkey: &str, window_secs: u64) -> Result<u64> {
         let wms = check_quota(qkey, 1, window_secs)?;
         let start = window_start(now_ms(), wms);
-        Ok(self.get(key(format!("QUOTA#{qkey}#{start}"), "QUOTA")).await?.map(|i| n0(&i, "n")).unwrap_or(0))
+        Ok(self
+            .get(key(format!("QUOTA#{qkey}#{start}"), "QUOTA"))
+            .await?
+            .map(|i| n0(&i, "n"))
+            .unwrap_or(0))
     }
 }
 
@@ -2021,7 +2406,13 @@ impl QuotaRepo for AwsStore {
 impl CacheRepo for AwsStore {
     async fn cache_get(&self, ckey: &str) -> Result<Option<Vec<u8>>> {
         check_key("cache key", ckey)?;
-        let Some(i) = self.get(key(format!("CACHE#{}", sha256_hex(ckey.as_bytes())), "CACHE")).await? else {
+        let Some(i) = self
+            .get(key(
+                format!("CACHE#{}", sha256_hex(ckey.as_bytes())),
+                "CACHE",
+            ))
+            .await?
+        else {
             return Ok(None);
         };
         // DynamoDB's TTL deletes lazily (up to days later): expiry is checked here.
@@ -2042,7 +2433,9 @@ impl CacheRepo for AwsStore {
     async fn cache_put(&self, ckey: &str, value: &[u8], ttl_secs: u64) -> Result<()> {
         check_key("cache key", ckey)?;
         if !(1..=366 * 86_400).contains(&ttl_secs) {
-            return Err(StoreError::Invalid(format!("cache ttl_secs must be from 1 to 31622400, got {ttl_secs}")));
+            return Err(StoreError::Invalid(format!(
+                "cache ttl_secs must be from 1 to 31622400, got {ttl_secs}"
+            )));
         }
         let now = now_ms();
         let mut i = key(format!("CACHE#{}", sha256_hex(ckey.as_bytes())), "CACHE");
@@ -2051,12 +2444,17 @@ impl CacheRepo for AwsStore {
             self.put_object(&b, value.to_vec()).await?;
             i.insert("blob".into(), s(b));
         } else {
-            i.insert("v".into(), AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(value.to_vec())));
+            i.insert(
+                "v".into(),
+                AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(value.to_vec())),
+            );
         }
         let exp = now + ttl_secs as i64 * 1000;
         i.insert("expires_at".into(), n(exp));
         i.insert("ttl".into(), n(exp / 1000 + 1));
-        self.put(i, None, None).await.map_err(|f| f.into_store("cache put"))
+        self.put(i, None, None)
+            .await
+            .map_err(|f| f.into_store("cache put"))
     }
 
     async fn put_blob(&self, k: &str, bytes: &[u8]) -> Result<()> {
@@ -2089,12 +2487,21 @@ pub async fn init(cfg: &AwsConfig) -> Result<InitReport> {
     let def = table::definition();
     let table_created = match db.describe_table().table_name(&cfg.table).send().await {
         Ok(_) => false,
-        Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_resource_not_found_exception()) =>
+        {
             let attr_type = |t: AttrType| match t {
                 AttrType::S => ScalarAttributeType::S,
                 AttrType::N => ScalarAttributeType::N,
             };
-            let ks = |name: &str, t: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(t).build().map_err(build_err);
+            let ks = |name: &str, t: KeyType| {
+                KeySchemaElement::builder()
+                    .attribute_name(name)
+                    .key_type(t)
+                    .build()
+                    .map_err(build_err)
+            };
             let mut req = db
                 .create_table()
                 .table_name(&cfg.table)
@@ -2103,7 +2510,11 @@ pub async fn init(cfg: &AwsConfig) -> Result<InitReport> {
                 .key_schema(ks(def.sk, KeyType::Range)?);
             for (name, t) in &def.attributes {
                 req = req.attribute_definitions(
-                    AttributeDefinition::builder().attribute_name(*name).attribute_type(attr_type(*t)).build().map_err(build_err)?,
+                    AttributeDefinition::builder()
+                        .attribute_name(*name)
+                        .attribute_type(attr_type(*t))
+                        .build()
+                        .map_err(build_err)?,
                 );
             }
             for g in &def.gsis {
@@ -2112,7 +2523,11 @@ pub async fn init(cfg: &AwsConfig) -> Result<InitReport> {
                         .index_name(g.name)
                         .key_schema(ks(g.pk, KeyType::Hash)?)
                         .key_schema(ks(g.sk, KeyType::Range)?)
-                        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
                         .build()
                         .map_err(build_err)?,
                 );
@@ -2120,11 +2535,18 @@ pub async fn init(cfg: &AwsConfig) -> Result<InitReport> {
             match req.send().await {
                 Ok(_) => {}
                 // Another `init` created it in the meantime: still idempotent.
-                Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|se| se.is_resource_in_use_exception()) => {}
                 Err(e) => return Err(sdk_fail(e).into_store("create table")),
             }
             for _ in 0..120 {
-                let d = db.describe_table().table_name(&cfg.table).send().await.map_err(|e| sdk_fail(e).into_store("describe table"))?;
+                let d = db
+                    .describe_table()
+                    .table_name(&cfg.table)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_fail(e).into_store("describe table"))?;
                 if d.table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
                     break;
                 }
@@ -2133,7 +2555,11 @@ pub async fn init(cfg: &AwsConfig) -> Result<InitReport> {
             db.update_time_to_live()
                 .table_name(&cfg.table)
                 .time_to_live_specification(
-                    TimeToLiveSpecification::builder().attribute_name(def.ttl_attribute).enabled(true).build().map_err(build_err)?,
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(def.ttl_attribute)
+                        .enabled(true)
+                        .build()
+                        .map_err(build_err)?,
                 )
                 .send()
                 .await
@@ -2146,21 +2572,32 @@ pub async fn init(cfg: &AwsConfig) -> Result<InitReport> {
         Ok(_) => false,
         Err(SdkError::ServiceError(se)) if se.err().is_not_found() => {
             let mut req = s3.create_bucket().bucket(&cfg.bucket);
-            let region = s3.config().region().map(|r| r.to_string()).unwrap_or_default();
+            let region = s3
+                .config()
+                .region()
+                .map(|r| r.to_string())
+                .unwrap_or_default();
             if !region.is_empty() && region != "us-east-1" {
                 req = req.create_bucket_configuration(
                     aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str()))
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                            region.as_str(),
+                        ))
                         .build(),
                 );
             }
             match req.send().await {
                 Ok(_) => true,
-                Err(SdkError::ServiceError(se)) if se.err().is_bucket_already_owned_by_you() => false,
+                Err(SdkError::ServiceError(se)) if se.err().is_bucket_already_owned_by_you() => {
+                    false
+                }
                 Err(e) => return Err(sdk_fail(e).into_store("create bucket")),
             }
         }
         Err(e) => return Err(sdk_fail(e).into_store("head bucket")),
     };
-    Ok(InitReport { table_created, bucket_created })
+    Ok(InitReport {
+        table_created,
+        bucket_created,
+    })
 }

@@ -10,9 +10,10 @@ use auster_types::{Dsl, InputSchema, LabScope, RunStatus};
 
 #[cfg(feature = "aws")]
 use crate::aws::AwsConfig;
+use crate::prelude::*;
 use crate::{
-    generate_api_key, new_id, CreditMemo, ModelMeta, ModelQuery, NewAccount,
-    NewModel, NewRun, NewVersion, PageRequest, Plan, Result, Store, StoreError, Visibility,
+    generate_api_key, new_id, CreditMemo, ModelMeta, ModelQuery, NewAccount, NewModel, NewRun,
+    NewVersion, PageRequest, Plan, Result, Visibility,
 };
 
 /// What to benchmark.
@@ -80,7 +81,11 @@ pub struct BenchReport {
 
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<14} {:<20} {:>7} {:>10} {:>10} {:>10}", "backend", "operation", "n", "p50 ms", "p99 ms", "ops/s")?;
+        writeln!(
+            f,
+            "{:<14} {:<20} {:>7} {:>10} {:>10} {:>10}",
+            "backend", "operation", "n", "p50 ms", "p99 ms", "ops/s"
+        )?;
         for b in &self.backends {
             for o in &b.ops {
                 writeln!(
@@ -100,7 +105,13 @@ impl fmt::Display for BenchReport {
 fn stats(op: &'static str, mut ms: Vec<f64>, total_s: f64) -> OpStats {
     ms.sort_by(f64::total_cmp);
     let pick = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
-    OpStats { op, n: ms.len(), p50_ms: pick(0.50), p99_ms: pick(0.99), per_sec: ms.len() as f64 / total_s.max(1e-9) }
+    OpStats {
+        op,
+        n: ms.len(),
+        p50_ms: pick(0.50),
+        p99_ms: pick(0.99),
+        per_sec: ms.len() as f64 / total_s.max(1e-9),
+    }
 }
 
 async fn timed<F, Fut>(op: &'static str, n: usize, mut f: F) -> Result<OpStats>
@@ -124,11 +135,20 @@ fn tiny_dsl() -> Dsl {
         "steps": [{"id": "px", "operation": "fetch_market_data", "params": {"symbol": "$symbol"}}],
         "outputs": {"series": [{"id": "px", "source": "px.close"}]}
     }))
-    .unwrap_or(Dsl { version: "1.0".into(), steps: vec![], outputs: Default::default() })
+    .unwrap_or(Dsl {
+        version: "1.0".into(),
+        steps: vec![],
+        outputs: Default::default(),
+    })
 }
 
 /// Seeds `models` public models and one rich account, then times the four operations.
-pub async fn run_on(store: Arc<dyn Store>, label: &str, iterations: usize, models: usize) -> Result<BackendReport> {
+pub async fn run_on(
+    store: Arc<dyn Store>,
+    label: &str,
+    iterations: usize,
+    models: usize,
+) -> Result<BackendReport> {
     let tag = new_id();
     let key = generate_api_key(None);
     let acct = store
@@ -156,7 +176,11 @@ pub async fn run_on(store: Arc<dyn Store>, label: &str, iterations: usize, model
                 },
                 is_template: false,
                 forked_from: None,
-                first_version: NewVersion { dsl: tiny_dsl(), input_schema: InputSchema::default(), changelog: String::new() },
+                first_version: NewVersion {
+                    dsl: tiny_dsl(),
+                    input_schema: InputSchema::default(),
+                    changelog: String::new(),
+                },
             })
             .await?;
         slugs.push(slug);
@@ -173,13 +197,22 @@ pub async fn run_on(store: Arc<dyn Store>, label: &str, iterations: usize, model
     ops.push(
         timed("list-public (24)", iterations, |_| {
             let s = store.clone();
-            async move { s.list_public_models(&ModelQuery::default(), &PageRequest::first(24)).await.map(|_| ()) }
+            async move {
+                s.list_public_models(&ModelQuery::default(), &PageRequest::first(24))
+                    .await
+                    .map(|_| ())
+            }
         })
         .await?,
     );
     ops.push(
         timed("record-run", iterations, |i| {
-            let (s, slug, user, out) = (store.clone(), slugs[i % slugs.len()].clone(), acct.id.clone(), output.clone());
+            let (s, slug, user, out) = (
+                store.clone(),
+                slugs[i % slugs.len()].clone(),
+                acct.id.clone(),
+                output.clone(),
+            );
             async move {
                 s.record_run(NewRun {
                     user_id: user,
@@ -203,17 +236,34 @@ pub async fn run_on(store: Arc<dyn Store>, label: &str, iterations: usize, model
     ops.push(
         timed("charge-credit", iterations, |_| {
             let (s, user) = (store.clone(), acct.id.clone());
-            async move { s.charge_credits(&user, 1, CreditMemo { reason: "bench".into(), ..Default::default() }).await.map(|_| ()) }
+            async move {
+                s.charge_credits(
+                    &user,
+                    1,
+                    CreditMemo {
+                        reason: "bench".into(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map(|_| ())
+            }
         })
         .await?,
     );
-    Ok(BackendReport { backend: label.to_string(), ops })
+    Ok(BackendReport {
+        backend: label.to_string(),
+        ops,
+    })
 }
 
 /// Runs the benchmark on SQLite (a fresh folder under the temp dir) and, as configured,
 /// on DynamoDB + S3; returns the report (print it with `{}`).
 pub async fn bench(opts: &BenchOptions) -> Result<BenchReport> {
-    let mut report = BenchReport { backends: vec![], skipped: vec![] };
+    let mut report = BenchReport {
+        backends: vec![],
+        skipped: vec![],
+    };
     let dir = std::env::temp_dir().join(format!("auster-bench-{}", new_id()));
     let sqlite = crate::sqlite::open(&dir).await?;
     let r = run_on(sqlite, "sqlite", opts.sqlite_iterations, opts.models).await;
@@ -223,7 +273,9 @@ pub async fn bench(opts: &BenchOptions) -> Result<BenchReport> {
     bench_aws(opts, &mut report).await?;
     #[cfg(not(feature = "aws"))]
     if opts.moto {
-        report.skipped.push("aws: auster-store was built without its `aws` feature".into());
+        report
+            .skipped
+            .push("aws: auster-store was built without its `aws` feature".into());
     }
     Ok(report)
 }
@@ -249,7 +301,9 @@ async fn bench_aws(opts: &BenchOptions, report: &mut BenchReport) -> Result<()> 
     if let Some((cfg, label)) = aws_cfg {
         crate::init_aws(&cfg).await?;
         let store = crate::aws::connect(cfg).await?;
-        report.backends.push(run_on(store, label, opts.aws_iterations, opts.models.min(60)).await?);
+        report
+            .backends
+            .push(run_on(store, label, opts.aws_iterations, opts.models.min(60)).await?);
     }
     Ok(())
 }

@@ -46,7 +46,11 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 /// A new id: 12 hex digits of the millisecond clock then 12 random hex digits, so ids
 /// sort by creation time and never collide in practice.
 pub fn new_id() -> String {
-    format!("{:012x}{}", now_ms() as u64 & 0xffff_ffff_ffff, hex::encode(random_bytes::<6>()))
+    format!(
+        "{:012x}{}",
+        now_ms() as u64 & 0xffff_ffff_ffff,
+        hex::encode(random_bytes::<6>())
+    )
 }
 
 /// Lower-case hex SHA-256 of an API key: the only form in which keys are stored.
@@ -89,7 +93,9 @@ fn invalid(msg: impl Into<String>) -> StoreError {
 pub fn check_slug(field: &str, slug: &str, max: usize) -> Result<()> {
     let ok = !slug.is_empty()
         && slug.len() <= max
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-');
     if ok {
@@ -106,11 +112,15 @@ pub fn check_slug(field: &str, slug: &str, max: usize) -> Result<()> {
 pub fn check_id(field: &str, id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(invalid(format!("{field} must be 1–64 characters of a-z, A-Z, 0-9, '_' and '-'")))
+        Err(invalid(format!(
+            "{field} must be 1–64 characters of a-z, A-Z, 0-9, '_' and '-'"
+        )))
     }
 }
 
@@ -120,7 +130,9 @@ pub fn check_key(field: &str, key: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(format!("{field} must be 1–200 printable ASCII characters without spaces")))
+        Err(invalid(format!(
+            "{field} must be 1–200 printable ASCII characters without spaces"
+        )))
     }
 }
 
@@ -128,7 +140,9 @@ pub fn check_key(field: &str, key: &str) -> Result<()> {
 pub fn check_blob_key(key: &str) -> Result<()> {
     let ok = !key.is_empty()
         && key.len() <= 300
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b))
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b))
         && !key.contains("..")
         && !key.starts_with('/');
     if ok {
@@ -149,25 +163,37 @@ pub fn normalize_email(email: &str) -> Result<String> {
     if valid {
         Ok(e)
     } else {
-        Err(invalid(format!("email must look like name@example.com (at most 254 characters), got `{}`", email.trim())))
+        Err(invalid(format!(
+            "email must look like name@example.com (at most 254 characters), got `{}`",
+            email.trim()
+        )))
     }
 }
 
 /// Checks a key hash (64 lower-case hex digits).
 pub fn check_hash(hash: &str) -> Result<()> {
-    if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(())
     } else {
-        Err(invalid("api key hash must be 64 lower-case hex digits (SHA-256)"))
+        Err(invalid(
+            "api key hash must be 64 lower-case hex digits (SHA-256)",
+        ))
     }
 }
 
 /// Checks the visible key prefix (1–16 printable ASCII characters).
 pub fn check_prefix(prefix: &str) -> Result<()> {
-    if !prefix.is_empty() && prefix.len() <= 16 && prefix.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+    if !prefix.is_empty() && prefix.len() <= 16 && prefix.bytes().all(|b| (0x21..0x7f).contains(&b))
+    {
         Ok(())
     } else {
-        Err(invalid("api key prefix must be 1–16 printable ASCII characters"))
+        Err(invalid(
+            "api key prefix must be 1–16 printable ASCII characters",
+        ))
     }
 }
 
@@ -179,7 +205,9 @@ pub fn key_id(hash: &str) -> String {
 fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
     let n = s.chars().count();
     if n < min || n > max {
-        Err(invalid(format!("{field} must be {min}–{max} characters, got {n}")))
+        Err(invalid(format!(
+            "{field} must be {min}–{max} characters, got {n}"
+        )))
     } else {
         Ok(())
     }
@@ -195,7 +223,10 @@ pub fn check_meta(meta: &ModelMeta) -> Result<()> {
 
 fn check_tags(tags: &[String]) -> Result<()> {
     if tags.len() > 16 {
-        return Err(invalid(format!("tags may hold at most 16 entries, got {}", tags.len())));
+        return Err(invalid(format!(
+            "tags may hold at most 16 entries, got {}",
+            tags.len()
+        )));
     }
     for (i, t) in tags.iter().enumerate() {
         check_slug(&format!("tags[{i}]"), t, 32)?;
@@ -205,7 +236,10 @@ fn check_tags(tags: &[String]) -> Result<()> {
 
 fn check_references(refs: &[String]) -> Result<()> {
     if refs.len() > 32 {
-        return Err(invalid(format!("references may hold at most 32 entries, got {}", refs.len())));
+        return Err(invalid(format!(
+            "references may hold at most 32 entries, got {}",
+            refs.len()
+        )));
     }
     for (i, r) in refs.iter().enumerate() {
         check_len(&format!("references[{i}]"), r, 1, 500)?;
@@ -249,7 +283,9 @@ pub fn check_changelog(s: &str) -> Result<()> {
 /// Checks stars (1–5) and review (≤ 2000 chars).
 pub fn check_rating(stars: u8, review: Option<&str>) -> Result<()> {
     if !(1..=5).contains(&stars) {
-        return Err(invalid(format!("rating must be a whole number from 1 to 5, got {stars}")));
+        return Err(invalid(format!(
+            "rating must be a whole number from 1 to 5, got {stars}"
+        )));
     }
     if let Some(r) = review {
         check_len("review", r, 0, 2000)?;
@@ -260,7 +296,10 @@ pub fn check_rating(stars: u8, review: Option<&str>) -> Result<()> {
 /// Checks a page request, returning the limit.
 pub fn check_page(page: &PageRequest) -> Result<usize> {
     if !(1..=100).contains(&page.limit) {
-        return Err(invalid(format!("limit must be from 1 to 100, got {}", page.limit)));
+        return Err(invalid(format!(
+            "limit must be from 1 to 100, got {}",
+            page.limit
+        )));
     }
     Ok(page.limit as usize)
 }
@@ -270,7 +309,9 @@ pub fn check_amount(amount: i64) -> Result<()> {
     if (1..=1_000_000_000_000).contains(&amount) {
         Ok(())
     } else {
-        Err(invalid(format!("amount must be a whole number from 1 to 1000000000000, got {amount}")))
+        Err(invalid(format!(
+            "amount must be a whole number from 1 to 1000000000000, got {amount}"
+        )))
     }
 }
 
@@ -278,7 +319,10 @@ pub fn check_amount(amount: i64) -> Result<()> {
 pub fn check_memo(memo: &CreditMemo) -> Result<()> {
     let ok = !memo.reason.is_empty()
         && memo.reason.len() <= 32
-        && memo.reason.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        && memo
+            .reason
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if !ok {
         return Err(invalid(format!(
             "reason must be 1–32 characters of a-z, 0-9, '_' and '-', got `{}`",
@@ -301,11 +345,19 @@ pub fn can_see(owner: Option<&str>, visibility: Visibility, viewer: Option<&str>
 
 /// The lower-case text that `q` searches: slug, name, description and tags.
 pub fn search_text(slug: &str, meta: &ModelMeta) -> String {
-    format!("{} {} {} {}", slug, meta.name, meta.description, meta.tags.join(" ")).to_lowercase()
+    format!(
+        "{} {} {} {}",
+        slug,
+        meta.name,
+        meta.description,
+        meta.tags.join(" ")
+    )
+    .to_lowercase()
 }
 
 /// Whether a model passes the catalogue filters (used by both backends' listing so the
 /// filter semantics cannot drift).
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 pub fn matches_query(m: &ModelRecord, q: &crate::ModelQuery) -> bool {
     use auster_types::LabScope;
     if m.meta.visibility != Visibility::Public {
@@ -370,6 +422,7 @@ pub fn to_json<T: Serialize>(v: &T) -> Result<String> {
 }
 
 /// Parses a stored JSON field.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Internal(format!("corrupt stored record: {e}")))
 }

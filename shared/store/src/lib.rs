@@ -64,7 +64,11 @@ pub enum Visibility {
 
 impl Visibility {
     /// All values.
-    pub const ALL: [Visibility; 3] = [Visibility::Public, Visibility::Unlisted, Visibility::Private];
+    pub const ALL: [Visibility; 3] = [
+        Visibility::Public,
+        Visibility::Unlisted,
+        Visibility::Private,
+    ];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -341,7 +345,10 @@ pub struct PageRequest {
 impl PageRequest {
     /// The first page of `limit` items.
     pub fn first(limit: u32) -> Self {
-        Self { limit, cursor: None }
+        Self {
+            limit,
+            cursor: None,
+        }
     }
 }
 
@@ -716,8 +723,12 @@ pub trait ArtifactRepo: Send + Sync {
 #[async_trait]
 pub trait CreditRepo: Send + Sync {
     /// Adds `amount > 0` credits.
-    async fn grant_credits(&self, user_id: &str, amount: i64, memo: CreditMemo)
-        -> Result<LedgerEntry>;
+    async fn grant_credits(
+        &self,
+        user_id: &str,
+        amount: i64,
+        memo: CreditMemo,
+    ) -> Result<LedgerEntry>;
     /// Takes `amount > 0` credits; PaymentRequired (nothing written) when the balance is
     /// smaller. Safe under any concurrency: the balance never goes below zero.
     async fn charge_credits(
@@ -774,6 +785,15 @@ pub trait Store:
     async fn ping(&self) -> Result<()>;
 }
 
+/// Everything a caller needs in scope to use an `Arc<dyn Store>`: the trait methods are
+/// reachable only with their traits imported.
+pub mod prelude {
+    pub use crate::{
+        AccountRepo, ArtifactRepo, CacheRepo, CreditRepo, KeyRepo, ModelRepo, QuotaRepo, RunRepo,
+        SocialRepo, Store, StoreError,
+    };
+}
+
 /// Environment variable names (interfaces.md §2).
 pub mod env {
     /// `sqlite` (default) or `aws`.
@@ -818,17 +838,23 @@ pub async fn open_from_env() -> Result<Arc<dyn Store>> {
 pub fn aws_config_from_env() -> Result<aws::AwsConfig> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let (table, bucket) = (var(env::TABLE), var(env::BUCKET));
-    let missing: Vec<&str> = [(env::TABLE, table.is_none()), (env::BUCKET, bucket.is_none())]
-        .into_iter()
-        .filter_map(|(k, m)| m.then_some(k))
-        .collect();
+    let missing: Vec<&str> = [
+        (env::TABLE, table.is_none()),
+        (env::BUCKET, bucket.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(k, m)| m.then_some(k))
+    .collect();
     if !missing.is_empty() {
         return Err(StoreError::Invalid(format!(
             "AUSTER_STORE=aws needs {} set",
             missing.join(" and ")
         )));
     }
-    Ok(aws::AwsConfig::from_env(table.unwrap_or_default(), bucket.unwrap_or_default()))
+    Ok(aws::AwsConfig::from_env(
+        table.unwrap_or_default(),
+        bucket.unwrap_or_default(),
+    ))
 }
 
 /// Creates the DynamoDB table (keys and indexes of [`table::definition`]) and the S3

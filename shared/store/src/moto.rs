@@ -21,10 +21,13 @@ pub struct MotoServer {
 
 /// Where `moto_server` is expected: `$AUSTER_VENV/bin/moto_server`.
 pub fn moto_binary() -> PathBuf {
-    let venv = std::env::var("AUSTER_VENV").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
-        let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
-        format!("{home}/.cache/auster/venv")
-    });
+    let venv = std::env::var("AUSTER_VENV")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| {
+            let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
+            format!("{home}/.cache/auster/venv")
+        });
     PathBuf::from(venv).join("bin").join("moto_server")
 }
 
@@ -50,13 +53,18 @@ impl MotoServer {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| StoreError::Unavailable(format!("cannot start {}: {e}", bin.display())))?;
-        let mut server = MotoServer { child: Some(child), port };
+        let mut server = MotoServer {
+            child: Some(child),
+            port,
+        };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             if Instant::now() > deadline {
                 server.stop();
-                return Err(StoreError::Unavailable(format!("moto did not answer on port {port}")));
+                return Err(StoreError::Unavailable(format!(
+                    "moto did not answer on port {port}"
+                )));
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -119,9 +119,9 @@ fn db_err(e: rusqlite::Error) -> StoreError {
         Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
             StoreError::Unavailable(format!("sqlite busy: {e}"))
         }
-        Some(ErrorCode::DiskFull) | Some(ErrorCode::CannotOpen) | Some(ErrorCode::SystemIoFailure) => {
-            StoreError::Unavailable(format!("sqlite i/o: {e}"))
-        }
+        Some(ErrorCode::DiskFull)
+        | Some(ErrorCode::CannotOpen)
+        | Some(ErrorCode::SystemIoFailure) => StoreError::Unavailable(format!("sqlite i/o: {e}")),
         Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(format!("constraint: {e}")),
         _ => StoreError::Internal(format!("sqlite: {e}")),
     }
@@ -144,16 +144,21 @@ fn connect(path: &Path) -> Result<Connection> {
 
 /// Applies migrations until the file is at `target` (≤ [`SCHEMA_VERSION`]).
 fn migrate(conn: &mut Connection, target: i64) -> Result<i64> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_err)?;
+    let current: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db_err)?;
     if current > SCHEMA_VERSION {
         return Err(StoreError::Internal(format!(
             "database schema version {current} is newer than this build ({SCHEMA_VERSION}); upgrade auster"
         )));
     }
     for v in current..target {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err)?;
         tx.execute_batch(MIGRATIONS[v as usize]).map_err(db_err)?;
-        tx.pragma_update(None, "user_version", v + 1).map_err(db_err)?;
+        tx.pragma_update(None, "user_version", v + 1)
+            .map_err(db_err)?;
         tx.commit().map_err(db_err)?;
     }
     Ok(target.max(current))
@@ -178,7 +183,10 @@ impl SqliteStore {
             std::fs::create_dir_all(home.join("blobs")).map_err(io_err)?;
             let mut conn = connect(&home.join("auster.db"))?;
             migrate(&mut conn, version)?;
-            Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), blobs: home.join("blobs") })
+            Ok(SqliteStore {
+                conn: Arc::new(Mutex::new(conn)),
+                blobs: home.join("blobs"),
+            })
         })
         .await
         .map_err(|e| StoreError::Internal(format!("open task: {e}")))?
@@ -186,7 +194,11 @@ impl SqliteStore {
 
     /// The schema version of the open file.
     pub async fn schema_version(&self) -> Result<i64> {
-        self.call(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_err)).await
+        self.call(|c| {
+            c.query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(db_err)
+        })
+        .await
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -213,7 +225,9 @@ impl SqliteStore {
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
     {
         self.call(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
             let out = f(&tx)?;
             tx.commit().map_err(db_err)?;
             Ok(out)
@@ -462,16 +476,20 @@ fn visible_model(c: &Connection, slug: &str, viewer: Option<&str>) -> Result<Mod
 fn owned_model(c: &Connection, slug: &str, actor: &str) -> Result<ModelRecord> {
     let m = visible_model(c, slug, Some(actor))?;
     if m.owner_id.as_deref() != Some(actor) {
-        return Err(StoreError::Forbidden(format!("model `{slug}` belongs to another user")));
+        return Err(StoreError::Forbidden(format!(
+            "model `{slug}` belongs to another user"
+        )));
     }
     Ok(m)
 }
 
 fn load_account(c: &Connection, user_id: &str) -> Result<Account> {
-    c.prepare_cached(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"))
-        .and_then(|mut s| s.query_row([user_id], account_row).optional())
-        .map_err(db_err)?
-        .ok_or_else(|| StoreError::not_found("account", user_id))
+    c.prepare_cached(&format!(
+        "SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"
+    ))
+    .and_then(|mut s| s.query_row([user_id], account_row).optional())
+    .map_err(db_err)?
+    .ok_or_else(|| StoreError::not_found("account", user_id))
 }
 
 fn rating_summary_tx(c: &Connection, slug: &str, viewer: Option<&str>) -> Result<RatingSummary> {
@@ -485,7 +503,11 @@ fn rating_summary_tx(c: &Connection, slug: &str, viewer: Option<&str>) -> Result
             .map_err(db_err)?,
         None => None,
     };
-    Ok(RatingSummary { average: m.stats.rating_average(), count: m.stats.rating_count, mine })
+    Ok(RatingSummary {
+        average: m.stats.rating_average(),
+        count: m.stats.rating_count,
+        mine,
+    })
 }
 
 fn insert_version(
@@ -523,7 +545,10 @@ fn move_credits(
 ) -> Result<LedgerEntry> {
     let (credits, seq): (i64, i64) = c
         .prepare_cached("SELECT credits, ledger_seq FROM accounts WHERE id = ?1")
-        .and_then(|mut s| s.query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .and_then(|mut s| {
+            s.query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
         .map_err(db_err)?
         .ok_or_else(|| StoreError::not_found("account", user_id))?;
     let balance = credits + delta;
@@ -662,10 +687,12 @@ impl AccountRepo for SqliteStore {
     async fn get_account_by_email(&self, email: &str) -> Result<Account> {
         let email = normalize_email(email)?;
         self.call(move |c| {
-            c.prepare_cached(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE email = ?1"))
-                .and_then(|mut s| s.query_row([&email], account_row).optional())
-                .map_err(db_err)?
-                .ok_or_else(|| StoreError::not_found("account with email", &email))
+            c.prepare_cached(&format!(
+                "SELECT {ACCOUNT_COLS} FROM accounts WHERE email = ?1"
+            ))
+            .and_then(|mut s| s.query_row([&email], account_row).optional())
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::not_found("account with email", &email))
         })
         .await
     }
@@ -674,7 +701,10 @@ impl AccountRepo for SqliteStore {
         let u = user_id.to_string();
         self.tx(move |c| {
             let n = c
-                .execute("UPDATE accounts SET plan = ?2 WHERE id = ?1", params![u, plan.as_str()])
+                .execute(
+                    "UPDATE accounts SET plan = ?2 WHERE id = ?1",
+                    params![u, plan.as_str()],
+                )
                 .map_err(db_err)?;
             if n == 0 {
                 return Err(StoreError::not_found("account", &u));
@@ -721,10 +751,13 @@ impl KeyRepo for SqliteStore {
         let h = key_hash.to_string();
         self.call(move |c| {
             let user: Option<String> = c
-                .prepare_cached("SELECT user_id FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL")
+                .prepare_cached(
+                    "SELECT user_id FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL",
+                )
                 .and_then(|mut s| s.query_row([&h], |r| r.get(0)).optional())
                 .map_err(db_err)?;
-            let user = user.ok_or_else(|| StoreError::NotFound("unknown or revoked api key".into()))?;
+            let user =
+                user.ok_or_else(|| StoreError::NotFound("unknown or revoked api key".into()))?;
             c.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE hash = ?1")
                 .and_then(|mut s| s.execute(params![h, now_ms()]))
                 .map_err(db_err)?;
@@ -796,11 +829,9 @@ impl ModelRepo for SqliteStore {
             let now = now_ms();
             let m = &new.meta;
             c.execute(
-                &format!(
-                    "INSERT INTO models (slug, owner_id, name, description, lab_scope, visibility, tags, difficulty, refs,
+                "INSERT INTO models (slug, owner_id, name, description, lab_scope, visibility, tags, difficulty, refs,
                      is_template, forked_from, latest_version, created_at, updated_at, search_text)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12, ?12, ?13)"
-                ),
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12, ?12, ?13)",
                 params![
                     new.slug,
                     new.owner_id,
@@ -832,7 +863,12 @@ impl ModelRepo for SqliteStore {
         self.call(move |c| visible_model(c, &s, v.as_deref())).await
     }
 
-    async fn update_model(&self, slug: &str, actor: &str, patch: ModelPatch) -> Result<ModelRecord> {
+    async fn update_model(
+        &self,
+        slug: &str,
+        actor: &str,
+        patch: ModelPatch,
+    ) -> Result<ModelRecord> {
         let (s, a) = (slug.to_string(), actor.to_string());
         self.tx(move |c| {
             let m = owned_model(c, &s, &a)?;
@@ -859,7 +895,12 @@ impl ModelRepo for SqliteStore {
         .await
     }
 
-    async fn add_version(&self, slug: &str, actor: &str, version: NewVersion) -> Result<ModelVersionRecord> {
+    async fn add_version(
+        &self,
+        slug: &str,
+        actor: &str,
+        version: NewVersion,
+    ) -> Result<ModelVersionRecord> {
         check_changelog(&version.changelog)?;
         let (s, a) = (slug.to_string(), actor.to_string());
         self.tx(move |c| {
@@ -867,8 +908,11 @@ impl ModelRepo for SqliteStore {
             let n = m.latest_version + 1;
             let now = now_ms();
             let rec = insert_version(c, &s, n, &version, Some(&a), now)?;
-            c.execute("UPDATE models SET latest_version = ?2, updated_at = ?3 WHERE slug = ?1", params![s, n as i64, now])
-                .map_err(db_err)?;
+            c.execute(
+                "UPDATE models SET latest_version = ?2, updated_at = ?3 WHERE slug = ?1",
+                params![s, n as i64, now],
+            )
+            .map_err(db_err)?;
             Ok(rec)
         })
         .await
@@ -893,20 +937,36 @@ impl ModelRepo for SqliteStore {
         .await
     }
 
-    async fn get_version(&self, slug: &str, version: Option<u32>, viewer: Option<&str>) -> Result<ModelVersionRecord> {
+    async fn get_version(
+        &self,
+        slug: &str,
+        version: Option<u32>,
+        viewer: Option<&str>,
+    ) -> Result<ModelVersionRecord> {
         let (s, v) = (slug.to_string(), viewer.map(str::to_string));
         self.call(move |c| {
             let m = visible_model(c, &s, v.as_deref())?;
             let n = version.unwrap_or(m.latest_version);
-            c.prepare_cached(&format!("SELECT {VERSION_COLS} FROM model_versions WHERE model_slug = ?1 AND version = ?2"))
-                .and_then(|mut st| st.query_row(params![s, n as i64], version_row).optional())
-                .map_err(db_err)?
-                .ok_or_else(|| StoreError::NotFound(format!("model `{s}` has no version {n} (latest is {})", m.latest_version)))
+            c.prepare_cached(&format!(
+                "SELECT {VERSION_COLS} FROM model_versions WHERE model_slug = ?1 AND version = ?2"
+            ))
+            .and_then(|mut st| st.query_row(params![s, n as i64], version_row).optional())
+            .map_err(db_err)?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "model `{s}` has no version {n} (latest is {})",
+                    m.latest_version
+                ))
+            })
         })
         .await
     }
 
-    async fn list_versions(&self, slug: &str, viewer: Option<&str>) -> Result<Vec<ModelVersionRecord>> {
+    async fn list_versions(
+        &self,
+        slug: &str,
+        viewer: Option<&str>,
+    ) -> Result<Vec<ModelVersionRecord>> {
         let (s, v) = (slug.to_string(), viewer.map(str::to_string));
         self.call(move |c| {
             visible_model(c, &s, v.as_deref())?;
@@ -919,13 +979,20 @@ impl ModelRepo for SqliteStore {
         .await
     }
 
-    async fn list_public_models(&self, query: &ModelQuery, page: &PageRequest) -> Result<Page<ModelRecord>> {
+    async fn list_public_models(
+        &self,
+        query: &ModelQuery,
+        page: &PageRequest,
+    ) -> Result<Page<ModelRecord>> {
         let limit = check_page(page)?;
         let sort = query.sort;
-        let cursor: Option<CatalogCursor> = page.cursor.as_deref().map(decode_cursor).transpose()?;
+        let cursor: Option<CatalogCursor> =
+            page.cursor.as_deref().map(decode_cursor).transpose()?;
         if let Some(cur) = &cursor {
             if cur.o != sort_name(sort) {
-                return Err(StoreError::Invalid("cursor belongs to another sort order; start again without it".into()));
+                return Err(StoreError::Invalid(
+                    "cursor belongs to another sort order; start again without it".into(),
+                ));
             }
         }
         let query = query.clone();
@@ -979,7 +1046,12 @@ impl ModelRepo for SqliteStore {
         .await
     }
 
-    async fn list_user_models(&self, owner_id: &str, viewer: Option<&str>, page: &PageRequest) -> Result<Page<ModelRecord>> {
+    async fn list_user_models(
+        &self,
+        owner_id: &str,
+        viewer: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<ModelRecord>> {
         let limit = check_page(page)?;
         let cursor: Option<TimeCursor> = page.cursor.as_deref().map(decode_cursor).transpose()?;
         let (o, own) = (owner_id.to_string(), viewer == Some(owner_id));
@@ -1010,7 +1082,10 @@ impl RunRepo for SqliteStore {
             }
         }
         if !run.runtime_ms.is_finite() || run.runtime_ms < 0.0 {
-            return Err(StoreError::Invalid(format!("runtime_ms must be a finite number ≥ 0, got {}", run.runtime_ms)));
+            return Err(StoreError::Invalid(format!(
+                "runtime_ms must be a finite number ≥ 0, got {}",
+                run.runtime_ms
+            )));
         }
         let id = new_id();
         let (output_key, output_hash, output_size) = match &run.output {
@@ -1040,7 +1115,10 @@ impl RunRepo for SqliteStore {
             output_size,
             created_at: now,
         };
-        let idem = run.idempotency_key.as_deref().map(|k| sha256_hex(k.as_bytes()));
+        let idem = run
+            .idempotency_key
+            .as_deref()
+            .map(|k| sha256_hex(k.as_bytes()));
         let r = rec.clone();
         let outcome = self
             .tx(move |c| {
@@ -1134,17 +1212,21 @@ impl RunRepo for SqliteStore {
     async fn get_run(&self, run_id: &str, viewer: &str) -> Result<RunRecord> {
         let (id, v) = (run_id.to_string(), viewer.to_string());
         self.call(move |c| {
-            c.prepare_cached(&format!("SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND user_id = ?2"))
-                .and_then(|mut st| st.query_row([&id, &v], run_row).optional())
-                .map_err(db_err)?
-                .ok_or_else(|| StoreError::not_found("run", &id))
+            c.prepare_cached(&format!(
+                "SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND user_id = ?2"
+            ))
+            .and_then(|mut st| st.query_row([&id, &v], run_row).optional())
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::not_found("run", &id))
         })
         .await
     }
 
     async fn get_run_output(&self, run_id: &str, viewer: &str) -> Result<Vec<u8>> {
         let run = self.get_run(run_id, viewer).await?;
-        let key = run.output_key.ok_or_else(|| StoreError::NotFound(format!("run `{run_id}` stored no output")))?;
+        let key = run
+            .output_key
+            .ok_or_else(|| StoreError::NotFound(format!("run `{run_id}` stored no output")))?;
         self.read_blob(key).await
     }
 
@@ -1202,15 +1284,20 @@ impl RunRepo for SqliteStore {
     async fn user_usage(&self, user_id: &str, day: Day) -> Result<UserDailyUsage> {
         let u = user_id.to_string();
         self.call(move |c| {
-            Ok(c.prepare_cached("SELECT runs, spent FROM user_days WHERE user_id = ?1 AND day = ?2")
-                .and_then(|mut st| {
-                    st.query_row(params![u, day], |r| {
-                        Ok(UserDailyUsage { runs: r.get::<_, i64>(0)? as u64, credits_spent: r.get(1)? })
+            Ok(c.prepare_cached(
+                "SELECT runs, spent FROM user_days WHERE user_id = ?1 AND day = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![u, day], |r| {
+                    Ok(UserDailyUsage {
+                        runs: r.get::<_, i64>(0)? as u64,
+                        credits_spent: r.get(1)?,
                     })
-                    .optional()
                 })
-                .map_err(db_err)?
-                .unwrap_or_default())
+                .optional()
+            })
+            .map_err(db_err)?
+            .unwrap_or_default())
         })
         .await
     }
@@ -1236,9 +1323,18 @@ impl SocialRepo for SqliteStore {
     async fn unsave_model(&self, user_id: &str, slug: &str) -> Result<bool> {
         let (u, s) = (user_id.to_string(), slug.to_string());
         self.tx(move |c| {
-            let n = c.execute("DELETE FROM saves WHERE user_id = ?1 AND model_slug = ?2", [&u, &s]).map_err(db_err)?;
+            let n = c
+                .execute(
+                    "DELETE FROM saves WHERE user_id = ?1 AND model_slug = ?2",
+                    [&u, &s],
+                )
+                .map_err(db_err)?;
             if n == 1 {
-                c.execute("UPDATE models SET saves = saves - 1 WHERE slug = ?1 AND saves > 0", [&s]).map_err(db_err)?;
+                c.execute(
+                    "UPDATE models SET saves = saves - 1 WHERE slug = ?1 AND saves > 0",
+                    [&s],
+                )
+                .map_err(db_err)?;
             }
             Ok(n == 1)
         })
@@ -1248,8 +1344,12 @@ impl SocialRepo for SqliteStore {
     async fn is_saved(&self, user_id: &str, slug: &str) -> Result<bool> {
         let (u, s) = (user_id.to_string(), slug.to_string());
         self.call(move |c| {
-            c.query_row("SELECT EXISTS (SELECT 1 FROM saves WHERE user_id = ?1 AND model_slug = ?2)", [&u, &s], |r| r.get(0))
-                .map_err(db_err)
+            c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM saves WHERE user_id = ?1 AND model_slug = ?2)",
+                [&u, &s],
+                |r| r.get(0),
+            )
+            .map_err(db_err)
         })
         .await
     }
@@ -1268,7 +1368,7 @@ impl SocialRepo for SqliteStore {
                      WHERE s.user_id = ?1 AND (m.visibility != 'private' OR m.owner_id = ?1)
                      AND (s.saved_at < ?2 OR (s.saved_at = ?2 AND s.model_slug < ?3))
                      ORDER BY s.saved_at DESC, s.model_slug DESC LIMIT ?4"
-                )
+                ))
                 .and_then(|mut st| st.query_map(params![u, t, k, limit as i64 + 1], |r| Ok((model_row(r)?, r.get(20)?)))?.collect());
             let p = collect(rows, limit, |(m, t)| encode_cursor(&TimeCursor { t: *t, k: m.slug.clone() }))?;
             Ok(Page { items: p.items.into_iter().map(|(m, _)| m).collect(), next_cursor: p.next_cursor })
@@ -1276,7 +1376,13 @@ impl SocialRepo for SqliteStore {
         .await
     }
 
-    async fn rate_model(&self, user_id: &str, slug: &str, stars: u8, review: Option<String>) -> Result<RatingSummary> {
+    async fn rate_model(
+        &self,
+        user_id: &str,
+        slug: &str,
+        stars: u8,
+        review: Option<String>,
+    ) -> Result<RatingSummary> {
         check_rating(stars, review.as_deref())?;
         let (u, s) = (user_id.to_string(), slug.to_string());
         self.tx(move |c| {
@@ -1328,7 +1434,8 @@ impl SocialRepo for SqliteStore {
 
     async fn rating_summary(&self, slug: &str, viewer: Option<&str>) -> Result<RatingSummary> {
         let (s, v) = (slug.to_string(), viewer.map(str::to_string));
-        self.call(move |c| rating_summary_tx(c, &s, v.as_deref())).await
+        self.call(move |c| rating_summary_tx(c, &s, v.as_deref()))
+            .await
     }
 
     async fn list_ratings(&self, slug: &str, page: &PageRequest) -> Result<Page<RatingRecord>> {
@@ -1337,15 +1444,25 @@ impl SocialRepo for SqliteStore {
         let s = slug.to_string();
         self.call(move |c| {
             visible_model(c, &s, None)?;
-            let (t, k) = cursor.map(|c| (c.t, c.k)).unwrap_or((i64::MAX, String::new()));
+            let (t, k) = cursor
+                .map(|c| (c.t, c.k))
+                .unwrap_or((i64::MAX, String::new()));
             let rows = c
                 .prepare_cached(&format!(
                     "SELECT {RATING_COLS} FROM ratings WHERE model_slug = ?1
                      AND (updated_at < ?2 OR (updated_at = ?2 AND user_id < ?3))
                      ORDER BY updated_at DESC, user_id DESC LIMIT ?4"
                 ))
-                .and_then(|mut st| st.query_map(params![s, t, k, limit as i64 + 1], rating_row)?.collect());
-            collect(rows, limit, |r: &RatingRecord| encode_cursor(&TimeCursor { t: r.updated_at, k: r.user_id.clone() }))
+                .and_then(|mut st| {
+                    st.query_map(params![s, t, k, limit as i64 + 1], rating_row)?
+                        .collect()
+                });
+            collect(rows, limit, |r: &RatingRecord| {
+                encode_cursor(&TimeCursor {
+                    t: r.updated_at,
+                    k: r.user_id.clone(),
+                })
+            })
         })
         .await
     }
@@ -1360,13 +1477,20 @@ impl ArtifactRepo for SqliteStore {
         let exists = {
             let s = new.slug.clone();
             self.call(move |c| {
-                c.query_row("SELECT EXISTS (SELECT 1 FROM artifacts WHERE slug = ?1)", [&s], |r| r.get::<_, bool>(0))
-                    .map_err(db_err)
+                c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM artifacts WHERE slug = ?1)",
+                    [&s],
+                    |r| r.get::<_, bool>(0),
+                )
+                .map_err(db_err)
             })
             .await?
         };
         if exists {
-            return Err(StoreError::Conflict(format!("an artifact with slug `{}` exists", new.slug)));
+            return Err(StoreError::Conflict(format!(
+                "an artifact with slug `{}` exists",
+                new.slug
+            )));
         }
         let body_key = artifact_body_key(&new.slug);
         self.write_blob(body_key.clone(), new.body.clone()).await?;
@@ -1409,7 +1533,9 @@ impl ArtifactRepo for SqliteStore {
         let (s, v) = (slug.to_string(), viewer.map(str::to_string));
         self.call(move |c| {
             match c
-                .prepare_cached(&format!("SELECT {ARTIFACT_COLS} FROM artifacts WHERE slug = ?1"))
+                .prepare_cached(&format!(
+                    "SELECT {ARTIFACT_COLS} FROM artifacts WHERE slug = ?1"
+                ))
                 .and_then(|mut st| st.query_row([&s], artifact_row).optional())
                 .map_err(db_err)?
             {
@@ -1428,16 +1554,25 @@ impl ArtifactRepo for SqliteStore {
     async fn record_artifact_view(&self, slug: &str) -> Result<u64> {
         let s = slug.to_string();
         self.call(move |c| {
-            c.query_row("UPDATE artifacts SET views = views + 1 WHERE slug = ?1 RETURNING views", [&s], |r| r.get::<_, i64>(0))
-                .optional()
-                .map_err(db_err)?
-                .map(|v| v as u64)
-                .ok_or_else(|| StoreError::not_found("artifact", &s))
+            c.query_row(
+                "UPDATE artifacts SET views = views + 1 WHERE slug = ?1 RETURNING views",
+                [&s],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(db_err)?
+            .map(|v| v as u64)
+            .ok_or_else(|| StoreError::not_found("artifact", &s))
         })
         .await
     }
 
-    async fn list_user_artifacts(&self, owner_id: &str, viewer: Option<&str>, page: &PageRequest) -> Result<Page<ArtifactRecord>> {
+    async fn list_user_artifacts(
+        &self,
+        owner_id: &str,
+        viewer: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<ArtifactRecord>> {
         let limit = check_page(page)?;
         let cursor: Option<TimeCursor> = page.cursor.as_deref().map(decode_cursor).transpose()?;
         let (o, own) = (owner_id.to_string(), viewer == Some(owner_id));
@@ -1460,29 +1595,45 @@ impl ArtifactRepo for SqliteStore {
 pub(crate) fn check_common_artifact(new: &NewArtifact) -> Result<()> {
     let t = new.title.trim().chars().count();
     if !(1..=200).contains(&t) {
-        return Err(StoreError::Invalid(format!("title must be 1–200 characters, got {t}")));
+        return Err(StoreError::Invalid(format!(
+            "title must be 1–200 characters, got {t}"
+        )));
     }
     let s = new.summary.chars().count();
     if s > 4000 {
-        return Err(StoreError::Invalid(format!("summary must be at most 4000 characters, got {s}")));
+        return Err(StoreError::Invalid(format!(
+            "summary must be at most 4000 characters, got {s}"
+        )));
     }
     check_id("run_id", &new.run_id)
 }
 
 #[async_trait]
 impl CreditRepo for SqliteStore {
-    async fn grant_credits(&self, user_id: &str, amount: i64, memo: CreditMemo) -> Result<LedgerEntry> {
+    async fn grant_credits(
+        &self,
+        user_id: &str,
+        amount: i64,
+        memo: CreditMemo,
+    ) -> Result<LedgerEntry> {
         check_amount(amount)?;
         check_memo(&memo)?;
         let u = user_id.to_string();
-        self.tx(move |c| move_credits(c, &u, amount, &memo, now_ms())).await
+        self.tx(move |c| move_credits(c, &u, amount, &memo, now_ms()))
+            .await
     }
 
-    async fn charge_credits(&self, user_id: &str, amount: i64, memo: CreditMemo) -> Result<LedgerEntry> {
+    async fn charge_credits(
+        &self,
+        user_id: &str,
+        amount: i64,
+        memo: CreditMemo,
+    ) -> Result<LedgerEntry> {
         check_amount(amount)?;
         check_memo(&memo)?;
         let u = user_id.to_string();
-        self.tx(move |c| move_credits(c, &u, -amount, &memo, now_ms())).await
+        self.tx(move |c| move_credits(c, &u, -amount, &memo, now_ms()))
+            .await
     }
 
     async fn list_ledger(&self, user_id: &str, page: &PageRequest) -> Result<Page<LedgerEntry>> {
@@ -1570,10 +1721,14 @@ impl QuotaRepo for SqliteStore {
         let k = key.to_string();
         self.call(move |c| {
             let start = window_start(now_ms(), wms);
-            Ok(c.query_row("SELECT n FROM quotas WHERE key = ?1 AND window_start = ?2", params![k, start], |r| r.get::<_, i64>(0))
-                .optional()
-                .map_err(db_err)?
-                .unwrap_or(0) as u64)
+            Ok(c.query_row(
+                "SELECT n FROM quotas WHERE key = ?1 AND window_start = ?2",
+                params![k, start],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(db_err)?
+            .unwrap_or(0) as u64)
         })
         .await
     }
@@ -1586,9 +1741,14 @@ impl CacheRepo for SqliteStore {
         let k = key.to_string();
         let row: Option<(Option<Vec<u8>>, Option<String>)> = self
             .call(move |c| {
-                c.prepare_cached("SELECT value, blob_key FROM cache WHERE key = ?1 AND expires_at > ?2")
-                    .and_then(|mut st| st.query_row(params![k, now_ms()], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-                    .map_err(db_err)
+                c.prepare_cached(
+                    "SELECT value, blob_key FROM cache WHERE key = ?1 AND expires_at > ?2",
+                )
+                .and_then(|mut st| {
+                    st.query_row(params![k, now_ms()], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
+                .map_err(db_err)
             })
             .await?;
         match row {
@@ -1607,7 +1767,9 @@ impl CacheRepo for SqliteStore {
     async fn cache_put(&self, key: &str, value: &[u8], ttl_secs: u64) -> Result<()> {
         check_key("cache key", key)?;
         if !(1..=366 * 86_400).contains(&ttl_secs) {
-            return Err(StoreError::Invalid(format!("cache ttl_secs must be from 1 to 31622400, got {ttl_secs}")));
+            return Err(StoreError::Invalid(format!(
+                "cache ttl_secs must be from 1 to 31622400, got {ttl_secs}"
+            )));
         }
         let (inline, blob) = if value.len() > INLINE_CACHE_MAX {
             let b = cache_blob_key(key);
@@ -1649,7 +1811,7 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        self.call(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db_err)).await
+        self.call(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db_err))
+            .await
     }
 }
-

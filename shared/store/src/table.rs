@@ -78,10 +78,26 @@ pub fn definition() -> TableDefinition {
             ("created_at", AttrType::N),
         ],
         gsis: vec![
-            Gsi { name: GSI1, pk: "gsi1pk", sk: "gsi1sk" },
-            Gsi { name: GSI_PUB_RUNS, pk: "pub", sk: "runs" },
-            Gsi { name: GSI_PUB_RATING, pk: "pub", sk: "rating_avg" },
-            Gsi { name: GSI_PUB_NEW, pk: "pub", sk: "created_at" },
+            Gsi {
+                name: GSI1,
+                pk: "gsi1pk",
+                sk: "gsi1sk",
+            },
+            Gsi {
+                name: GSI_PUB_RUNS,
+                pk: "pub",
+                sk: "runs",
+            },
+            Gsi {
+                name: GSI_PUB_RATING,
+                pk: "pub",
+                sk: "rating_avg",
+            },
+            Gsi {
+                name: GSI_PUB_NEW,
+                pk: "pub",
+                sk: "created_at",
+            },
         ],
         ttl_attribute: "ttl",
     }
@@ -96,7 +112,10 @@ mod tests {
         let d = definition();
         let declared: Vec<&str> = d.attributes.iter().map(|(n, _)| *n).collect();
         for g in &d.gsis {
-            assert!(declared.contains(&g.pk) && declared.contains(&g.sk), "{g:?}");
+            assert!(
+                declared.contains(&g.pk) && declared.contains(&g.sk),
+                "{g:?}"
+            );
         }
         // CloudFormation refuses attribute definitions that no key uses.
         for a in &declared {

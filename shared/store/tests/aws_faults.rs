@@ -50,7 +50,10 @@ async fn read_request(s: &mut TcpStream) -> std::io::Result<()> {
             let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
             let len: usize = head
                 .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
                 .unwrap_or(0);
             while buf.len() < end + 4 + len {
                 let n = s.read(&mut chunk).await?;
@@ -72,15 +75,24 @@ impl Proxy {
         let throttle = Arc::new(AtomicUsize::new(0));
         let throttled = Arc::new(AtomicUsize::new(0));
         let conns: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let (d, t, td, c) = (down.clone(), throttle.clone(), throttled.clone(), conns.clone());
+        let (d, t, td, c) = (
+            down.clone(),
+            throttle.clone(),
+            throttled.clone(),
+            conns.clone(),
+        );
         let accept = tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = l.accept().await else { return };
+                let Ok((mut inbound, _)) = l.accept().await else {
+                    return;
+                };
                 if d.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
-                let take = t.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1)).is_ok();
+                let take = t
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1))
+                    .is_ok();
                 let td = td.clone();
                 let h = tokio::spawn(async move {
                     if take {
@@ -102,7 +114,14 @@ impl Proxy {
                 c.lock().unwrap().push(h);
             }
         });
-        Proxy { port, down, throttle, throttled, conns, accept }
+        Proxy {
+            port,
+            down,
+            throttle,
+            throttled,
+            conns,
+            accept,
+        }
     }
 
     /// Cuts every open connection (so pooled keep-alive connections die too).
@@ -141,7 +160,11 @@ fn via_proxy(moto: &MotoServer, proxy: &Proxy, table: &str, bucket: &str) -> aws
 }
 
 fn moto_port(m: &MotoServer) -> u16 {
-    m.endpoint().rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")
+    m.endpoint()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -153,14 +176,27 @@ async fn stopped_moto_gives_clean_unavailable() {
     let t = Instant::now();
     for r in [
         s.get_account(&a.id).await.map(|_| ()),
-        s.charge_credits(&a.id, 1, CreditMemo { reason: "run".into(), ..Default::default() }).await.map(|_| ()),
+        s.charge_credits(
+            &a.id,
+            1,
+            CreditMemo {
+                reason: "run".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map(|_| ()),
         s.put_blob("x/y", b"z").await,
         s.ping().await,
     ] {
         let e = r.expect_err("moto is stopped");
         assert_eq!(e.category(), ErrorCategory::Unavailable, "{e}");
     }
-    assert!(t.elapsed() < Duration::from_secs(60), "fails fast: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(60),
+        "fails fast: {:?}",
+        t.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -171,7 +207,9 @@ async fn service_gone_mid_sequence_leaves_no_half_written_state() {
     let (table, bucket) = (format!("t-{id}"), format!("b-{id}"));
     // Direct handle for setup and for the audit afterwards; proxied handle for the sequence.
     let (direct, _) = aws_store_at(moto.config(&table, &bucket)).await;
-    let flaky = aws::connect(via_proxy(&moto, &proxy, &table, &bucket)).await.unwrap();
+    let flaky = aws::connect(via_proxy(&moto, &proxy, &table, &bucket))
+        .await
+        .unwrap();
     let a = account(&direct, "a", 100).await;
     model(&direct, "m", &a.id, Visibility::Public).await;
 
@@ -182,12 +220,25 @@ async fn service_gone_mid_sequence_leaves_no_half_written_state() {
         let mut results = Vec::new();
         for i in 0..40 {
             let charge = store
-                .charge_credits(&user, 1, CreditMemo { reason: "run".into(), run_id: None, model_slug: Some("m".into()) })
+                .charge_credits(
+                    &user,
+                    1,
+                    CreditMemo {
+                        reason: "run".into(),
+                        run_id: None,
+                        model_slug: Some("m".into()),
+                    },
+                )
                 .await
                 .map(|_| ());
             results.push(charge);
             let out = vec![b'o'; 4096 + i];
-            results.push(store.record_run(run_of(&user, "m", Some(out))).await.map(|_| ()));
+            results.push(
+                store
+                    .record_run(run_of(&user, "m", Some(out)))
+                    .await
+                    .map(|_| ()),
+            );
             if i == 4 {
                 if let Some(tx) = tx.take() {
                     let _ = tx.send(());
@@ -209,9 +260,21 @@ async fn service_gone_mid_sequence_leaves_no_half_written_state() {
 
     // Audit through the direct handle: every charge has its ledger entry, every run its output.
     let acct = direct.get_account(&a.id).await.unwrap();
-    let ledger = direct.list_ledger(&a.id, &PageRequest::first(100)).await.unwrap().items;
-    assert_eq!(ledger.iter().map(|e| e.delta).sum::<i64>(), acct.credits, "ledger sums to the balance");
-    assert_eq!(ledger.len() as i64 - 1, 100 - acct.credits, "one entry per charge");
+    let ledger = direct
+        .list_ledger(&a.id, &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        ledger.iter().map(|e| e.delta).sum::<i64>(),
+        acct.credits,
+        "ledger sums to the balance"
+    );
+    assert_eq!(
+        ledger.len() as i64 - 1,
+        100 - acct.credits,
+        "one entry per charge"
+    );
     let mut runs = Vec::new();
     let mut page = PageRequest::first(100);
     loop {
@@ -224,10 +287,17 @@ async fn service_gone_mid_sequence_leaves_no_half_written_state() {
     }
     assert!(!runs.is_empty());
     for r in &runs {
-        let out = direct.get_run_output(&r.id, &a.id).await.expect("every stored run has its output");
+        let out = direct
+            .get_run_output(&r.id, &a.id)
+            .await
+            .expect("every stored run has its output");
         assert_eq!(out.len() as u64, r.output_size);
     }
-    assert_eq!(direct.get_model("m", None).await.unwrap().stats.runs, runs.len() as u64, "counter matches the log");
+    assert_eq!(
+        direct.get_model("m", None).await.unwrap().stats.runs,
+        runs.len() as u64,
+        "counter matches the log"
+    );
 
     // Back up: the proxied handle works again.
     proxy.set_down(false);
@@ -242,14 +312,26 @@ async fn throttling_is_retried_then_reported() {
     let (table, bucket) = (format!("t-{id}"), format!("b-{id}"));
     let (direct, _) = aws_store_at(moto.config(&table, &bucket)).await;
     let a = account(&direct, "a", 3).await;
-    let s = aws::connect(via_proxy(&moto, &proxy, &table, &bucket)).await.unwrap();
+    let s = aws::connect(via_proxy(&moto, &proxy, &table, &bucket))
+        .await
+        .unwrap();
     // Two throttled answers, then the real one: the caller only sees success.
     proxy.throttle_next(2);
     assert_eq!(s.get_account(&a.id).await.unwrap().credits, 3);
     assert_eq!(proxy.throttled.load(Ordering::SeqCst), 2);
     // Throttled on every attempt: Unavailable, nothing changed.
     proxy.throttle_next(50);
-    let e = s.charge_credits(&a.id, 1, CreditMemo { reason: "run".into(), ..Default::default() }).await.unwrap_err();
+    let e = s
+        .charge_credits(
+            &a.id,
+            1,
+            CreditMemo {
+                reason: "run".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.category(), ErrorCategory::Unavailable, "{e}");
     assert!(e.to_string().contains("Throttling"), "{e}");
     proxy.throttle_next(0);

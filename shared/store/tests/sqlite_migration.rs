@@ -9,7 +9,9 @@ use support::*;
 async fn version_1_file_upgrades_in_place() {
     let home = TempHome::new();
     // A file as version 1 of the schema wrote it: no cache, no idempotency tables.
-    let old = SqliteStore::open_at_version(home.0.clone(), 1).await.unwrap();
+    let old = SqliteStore::open_at_version(home.0.clone(), 1)
+        .await
+        .unwrap();
     assert_eq!(old.schema_version().await.unwrap(), 1);
     let key = generate_api_key(None);
     let acct = old
@@ -32,7 +34,10 @@ async fn version_1_file_upgrades_in_place() {
     assert_eq!(s.schema_version().await.unwrap(), sqlite::SCHEMA_VERSION);
     assert_eq!(s.authenticate(&key.new_key.hash).await.unwrap().id, acct.id);
     assert_eq!(s.get_account(&acct.id).await.unwrap().credits, 5);
-    assert_eq!(s.get_model("legacy", None).await.unwrap().meta.name, "legacy");
+    assert_eq!(
+        s.get_model("legacy", None).await.unwrap().meta.name,
+        "legacy"
+    );
     s.cache_put("k", b"v", 60).await.unwrap();
     assert_eq!(s.cache_get("k").await.unwrap(), Some(b"v".to_vec()));
     let mut r = run_of(&acct.id, "legacy", None);
@@ -55,17 +60,23 @@ async fn a_newer_file_is_refused() {
     let conn = rusqlite::Connection::open(home.0.join("auster.db")).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
-    let e = SqliteStore::open(home.0.clone()).await.err().expect("refused");
+    let e = SqliteStore::open(home.0.clone())
+        .await
+        .err()
+        .expect("refused");
     assert!(e.to_string().contains("newer"), "{e}");
 }
 
 #[cfg(feature = "aws")]
 #[tokio::test]
 async fn aws_connect_refuses_a_missing_table_name() {
-    let e = auster_store::aws::AwsStore::connect(auster_store::aws::AwsConfig::from_env(String::new(), "b".into()))
-        .await
-        .err()
-        .expect("refused");
+    let e = auster_store::aws::AwsStore::connect(auster_store::aws::AwsConfig::from_env(
+        String::new(),
+        "b".into(),
+    ))
+    .await
+    .err()
+    .expect("refused");
     assert_eq!(e.category(), ErrorCategory::Invalid);
     assert!(e.to_string().contains("AUSTER_TABLE"), "{e}");
 }

@@ -4,11 +4,12 @@
 
 use std::{path::PathBuf, sync::Arc};
 
+use auster_store::prelude::*;
 #[cfg(feature = "aws")]
 use auster_store::{aws::AwsConfig, moto::MotoServer};
 use auster_store::{
-    generate_api_key, new_id, Account, ModelMeta, ModelRecord,
-    NewAccount, NewModel, NewRun, NewVersion, Plan, RunRecord, Store, Visibility,
+    generate_api_key, new_id, Account, ModelMeta, ModelRecord, NewAccount, NewModel, NewRun,
+    NewVersion, Plan, RunRecord, Visibility,
 };
 use auster_types::{Dsl, InputSchema, LabScope, RunStatus};
 
@@ -31,7 +32,9 @@ impl Drop for TempHome {
 
 pub async fn sqlite_store() -> (Arc<dyn Store>, TempHome) {
     let home = TempHome::new();
-    let s = auster_store::sqlite::open(home.0.clone()).await.expect("open sqlite");
+    let s = auster_store::sqlite::open(home.0.clone())
+        .await
+        .expect("open sqlite");
     (s, home)
 }
 
@@ -56,10 +59,18 @@ pub async fn aws_store(moto: &MotoServer) -> (Arc<dyn Store>, AwsConfig) {
 #[cfg(feature = "aws")]
 pub async fn aws_store_at(cfg: AwsConfig) -> (Arc<dyn Store>, AwsConfig) {
     let r = auster_store::init_aws(&cfg).await.expect("init aws");
-    assert!(r.table_created && r.bucket_created, "fresh table and bucket are created: {r:?}");
+    assert!(
+        r.table_created && r.bucket_created,
+        "fresh table and bucket are created: {r:?}"
+    );
     let again = auster_store::init_aws(&cfg).await.expect("init aws again");
-    assert!(!again.table_created && !again.bucket_created, "init is idempotent: {again:?}");
-    let s = auster_store::aws::connect(cfg.clone()).await.expect("connect");
+    assert!(
+        !again.table_created && !again.bucket_created,
+        "init is idempotent: {again:?}"
+    );
+    let s = auster_store::aws::connect(cfg.clone())
+        .await
+        .expect("connect");
     (s, cfg)
 }
 
@@ -111,9 +122,13 @@ pub fn new_model(slug: &str, owner: Option<&str>, meta: ModelMeta) -> NewModel {
 }
 
 pub async fn model(s: &Arc<dyn Store>, slug: &str, owner: &str, vis: Visibility) -> ModelRecord {
-    s.create_model(new_model(slug, Some(owner), meta(slug, LabScope::Econ, vis)))
-        .await
-        .expect("create model")
+    s.create_model(new_model(
+        slug,
+        Some(owner),
+        meta(slug, LabScope::Econ, vis),
+    ))
+    .await
+    .expect("create model")
 }
 
 pub fn run_of(user: &str, slug: &str, output: Option<Vec<u8>>) -> NewRun {
