@@ -1045,7 +1045,7 @@ async fn quotas(s: Arc<dyn Store>) {
             message,
         } => {
             assert!(
-                retry_after_secs >= 1 && retry_after_secs <= 86_400,
+                (1..=86_400).contains(&retry_after_secs),
                 "{retry_after_secs}"
             );
             assert!(message.contains("runs:u1:day"), "{message}");
