@@ -271,9 +271,15 @@ impl Inner {
                 Ok(f) => return Ok((*f).clone()),
                 // Fall through to the bundle when a live provider does not know the name.
                 Err(DataError::NotFound(m)) if i + 1 < n => misses.push(m),
-                Err(DataError::NotFound(m)) if !misses.is_empty() => {
-                    misses.push(m);
-                    return Err(DataError::NotFound(misses.join(" ")));
+                // The bundle's verdict alone would hide why the live provider had nothing.
+                Err(e) if !misses.is_empty() => {
+                    misses.push(e.to_string());
+                    let m = misses.join(" ");
+                    return Err(match e {
+                        DataError::NotFound(_) => DataError::NotFound(m),
+                        DataError::Invalid(_) => DataError::Invalid(m),
+                        DataError::Unavailable(_) => DataError::Unavailable(m),
+                    });
                 }
                 Err(e) => return Err(e),
             }

@@ -146,6 +146,19 @@ fn nice_step(x: f64) -> f64 {
     best
 }
 
+/// The smallest "nice" step strictly above `x`.
+fn nice_above(x: f64) -> f64 {
+    let mut base = 0.1;
+    loop {
+        for m in [1.0, 2.5, 5.0] {
+            if base * m > x * (1.0 + 1e-12) {
+                return base * m;
+            }
+        }
+        base *= 10.0;
+    }
+}
+
 /// Rounds to a multiple of `tick` (down or up), fixing binary noise to 1e-9.
 fn to_tick(x: f64, tick: f64, up: bool) -> f64 {
     let q = x / tick;
@@ -301,8 +314,9 @@ impl SyntheticSource {
             let width = (atm * t.sqrt()).max(0.02);
             let lo_k = f * (-4.0 * width).exp().min(0.95);
             let hi_k = f * (2.5 * width).exp().max(1.05);
+            // Each pass strictly widens the step, so this ends.
             while (hi_k - lo_k) / step > 120.0 {
-                step = nice_step(step * 2.1);
+                step = nice_above(step);
             }
             let e_iso = date::format_iso(e);
             let first_k = (lo_k / step).ceil() as i64;
@@ -472,6 +486,27 @@ mod tests {
             content_hash(&Value::Table(t)),
             content_hash(&Value::Table(again))
         );
+    }
+
+    #[test]
+    fn full_chains_have_bounded_strike_counts() {
+        assert_eq!(nice_above(10.0), 25.0);
+        assert_eq!(nice_above(0.5), 1.0);
+        assert_eq!(nice_above(2.5), 5.0);
+        let s = src();
+        for (sym, day) in [
+            ("SPX", "2018-06-01"),
+            ("SPX", "2008-10-10"),
+            ("MSFT", "2000-04-14"),
+        ] {
+            let t = s.chain(sym, None, Some(d(day))).unwrap();
+            let per_expiry = t.len() / expirations_after(d(day)).len();
+            assert!(
+                t.len() > 200 && per_expiry <= 2 * 125,
+                "{sym} {day}: {}",
+                t.len()
+            );
+        }
     }
 
     #[test]
