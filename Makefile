@@ -9,6 +9,7 @@ setup:
 
 build: setup
 	. scripts/env.sh && cargo build --release -p auster-cli
+	scripts/build-web.sh
 
 ## Sets up, builds and starts the platform (for now: runs a sample model on bundled data).
 run: build

@@ -70,18 +70,21 @@ if [ "$FORCE" != "--force" ] && [ -f "$DIST/.wasm-hash" ] && [ "$(cat "$DIST/.wa
   out="$DIST"
 else
   out=$(mktemp -d)
-  wasm-bindgen --target web --no-typescript --out-dir "$out" "$wasm"
+  input="$wasm"
   if command -v wasm-opt >/dev/null; then
+    # Optimise rustc's module *before* wasm-bindgen: Debian's binaryen (108) corrupts the
+    # externref table that wasm-bindgen adds ("WebAssembly.Table.set(): Argument 1 is
+    # invalid"), while the raw module optimises cleanly and bindgen keeps its sections.
     echo "== wasm-opt -Oz"
     if wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
          --enable-mutable-globals --enable-reference-types --enable-multivalue \
-         "$out/auster_web_bg.wasm" -o "$out/auster_web_bg.opt.wasm"; then
-      mv "$out/auster_web_bg.opt.wasm" "$out/auster_web_bg.wasm"
+         "$wasm" -o "$out/auster_web.wasm"; then
+      input="$out/auster_web.wasm"
     else
       echo "wasm-opt failed; shipping the unoptimised module"
-      rm -f "$out/auster_web_bg.opt.wasm"
     fi
   fi
+  wasm-bindgen --target web --no-typescript --out-dir "$out" "$input"
 fi
 
 mkdir -p "$DIST"
