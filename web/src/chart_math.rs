@@ -334,7 +334,7 @@ pub fn nearest_index(days: &[Day], target: f64) -> Option<usize> {
 }
 
 /// Groups series indices into charts: series whose typical magnitudes (median of |v|) are
-/// within a factor of 25 share an axis; a price next to a percentage gets its own chart.
+/// within a factor of 8 share an axis; a price next to a percentage gets its own chart.
 pub fn group_by_scale(series: &[Prepared]) -> Vec<Vec<usize>> {
     let mags: Vec<f64> = series
         .iter()
@@ -351,7 +351,7 @@ pub fn group_by_scale(series: &[Prepared]) -> Vec<Vec<usize>> {
     for (i, m) in mags.iter().enumerate() {
         let close = |a: f64, b: f64| {
             let (a, b) = (a.max(1e-12), b.max(1e-12));
-            a.max(b) / a.min(b) <= 25.0
+            a.max(b) / a.min(b) <= 8.0
         };
         match groups.iter_mut().find(|(g, _)| close(*g, *m)) {
             Some((_, members)) => members.push(i),

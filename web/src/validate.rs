@@ -84,11 +84,8 @@ pub fn hint(field: &InputField) -> Option<String> {
         }
         _ => None,
     };
-    match (&field.help, base) {
-        (Some(h), Some(b)) => Some(format!("{h} ({b})")),
-        (Some(h), None) => Some(h.clone()),
-        (None, b) => b,
-    }
+    // A model's own help usually states the range already; the generic hint is the fallback.
+    field.help.clone().or(base)
 }
 
 fn shown(raw: &str) -> String {
