@@ -44,9 +44,22 @@ pub fn LineChart(series: Vec<Prepared>, #[prop(optional)] title: Option<String>)
     let hover: RwSignal<Option<Day>> = RwSignal::new(None);
     let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
     let svg_ref = NodeRef::<leptos::svg::Svg>::new();
+    // Drawn at the box's real width so 11 px labels stay 11 px; the estimate from the
+    // viewport only covers the first frame, before the box exists.
+    let box_ref = NodeRef::<leptos::html::Div>::new();
+    let width = RwSignal::new((vp.0.get_untracked().min(1200.0) - 72.0).max(300.0));
+    Effect::new(move |_| {
+        let _ = vp.0.get();
+        if let Some(el) = box_ref.get() {
+            let w = f64::from(el.client_width());
+            if w > 0.0 {
+                width.set(w);
+            }
+        }
+    });
 
     let geo = Memo::new(move |_| {
-        let w = (vp.0.get().min(1200.0) - 72.0).max(300.0);
+        let w = width.get().max(280.0);
         let (lo, hi) = zoom.get().unwrap_or(full);
         let hid = hidden.get();
         series.with_value(|all| {
@@ -59,7 +72,11 @@ pub fn LineChart(series: Vec<Prepared>, #[prop(optional)] title: Option<String>)
             let (vmin, vmax) = value_extent(visible.iter().copied(), lo, hi).unwrap_or((0.0, 1.0));
             let target = if w < 500.0 { 4 } else { 6 };
             let (y0, y1, ticks) = nice_ticks(vmin, vmax, target);
-            let step = nice_step(y1 - y0, target);
+            let step = if ticks.len() > 1 {
+                ticks[1] - ticks[0]
+            } else {
+                nice_step(y1 - y0, target)
+            };
             let x = Scale::new(lo as f64, hi as f64, ML, w - MR);
             let y = Scale::new(y0, y1, HEIGHT - MB, MT);
             let xticks = date_ticks(lo, hi, if w < 500.0 { 4 } else { 8 })
@@ -221,7 +238,7 @@ pub fn LineChart(series: Vec<Prepared>, #[prop(optional)] title: Option<String>)
                     }).collect_view())}
                 </div>
             </figcaption>
-            <div class="chart-box">
+            <div class="chart-box" node_ref=box_ref>
                 <svg node_ref=svg_ref class="chart-svg" role="img" aria-label=aria tabindex="0"
                     viewBox=move || format!("0 0 {:.0} {HEIGHT}", geo.get().w)
                     on:mousemove=on_move on:mousedown=on_down on:mouseup=on_up

@@ -30,22 +30,12 @@ pub fn ResultsView(result: RunResult) -> impl IntoView {
         .map(|(i, s)| Prepared::from_output(s, i))
         .collect();
     let groups = group_by_scale(&prepared);
-    let many = groups.len() > 1;
+    // Each group's legend names its series, so the charts need no titles of their own.
     let charts = groups
         .into_iter()
         .map(|g| {
             let members: Vec<Prepared> = g.iter().map(|i| prepared[*i].clone()).collect();
-            let title = many.then(|| {
-                members
-                    .iter()
-                    .map(|m| m.label.clone())
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-            });
-            match title {
-                Some(t) => view! { <LineChart series=members title=t /> }.into_any(),
-                None => view! { <LineChart series=members /> }.into_any(),
-            }
+            view! { <LineChart series=members /> }
         })
         .collect_view();
     let downsampled = result
