@@ -7,13 +7,15 @@ SHELL := /bin/bash
 setup:
 	scripts/setup.sh
 
-build: setup
+build:
+	scripts/setup.sh run
 	. scripts/env.sh && cargo build --release -p auster-cli
 	scripts/build-web.sh
 
-## Sets up, builds and starts the platform (for now: runs a sample model on bundled data).
+## Sets up, builds and starts the platform on http://127.0.0.1:8080 (embedded store in
+## ./.auster, bundled data, seed models loaded on first start). Ctrl-C stops it.
 run: build
-	. scripts/env.sh && "$$CARGO_TARGET_DIR/release/auster" run seeds/models/momentum-strategy.json --format table
+	. scripts/env.sh && exec "$$CARGO_TARGET_DIR/release/auster" serve --addr 127.0.0.1:8080 --web-dir web/dist
 
 ## Sets up and runs every suite; prints a summary; non-zero on any failure.
 test: setup

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs everything the build and the tests need, idempotently. Safe to re-run.
-#   scripts/setup.sh            Rust components + Python reference venv
+# Installs what the build and the tests need, idempotently. Safe to re-run.
+#   scripts/setup.sh run        what `make run` needs: Rust components (the web build script
+#                               adds the wasm target and wasm-bindgen itself)
+#   scripts/setup.sh [test]     everything the suites need: also the Python venv with the
+#                               reference libraries, moto, cfn-lint, cargo-lambda, schemathesis,
+#                               and the browser suite's Chromium and playwright-core
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -11,6 +15,8 @@ step "Rust toolchain components"
 command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first (https://rustup.rs)"; exit 1; }
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+
+[ "${1:-test}" = "run" ] && exit 0
 
 step "Python venv with the reference libraries ($AUSTER_VENV)"
 if [ ! -x "$AUSTER_VENV/bin/python" ]; then
@@ -25,3 +31,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 else
   echo "up to date"
 fi
+
+step "Browser suite: Chromium and playwright-core"
+tests/e2e/setup.sh
