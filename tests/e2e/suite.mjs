@@ -299,6 +299,8 @@ try {
         await p.waitForFunction(() => !document.querySelector('.state-loading'));
         if (name === 'artifact') await p.waitForSelector('.chart path.series');
         if (name === 'catalogue' || name.startsWith('lab-')) await p.waitForSelector('.model-card, .state-empty');
+        const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert(overflow <= 0, `${name} at ${width} px scrolls sideways by ${overflow} px`);
         await shot(p, scheme === 'dark' ? `${name}-dark` : name);
       }
       await c.close();
