@@ -148,6 +148,9 @@ fn nice_step(x: f64) -> f64 {
 
 /// The smallest "nice" step strictly above `x`.
 fn nice_above(x: f64) -> f64 {
+    if !x.is_finite() {
+        return f64::INFINITY; // the caller's loop then stops; never spin on inf or NaN
+    }
     let mut base = 0.1;
     loop {
         for m in [1.0, 2.5, 5.0] {

@@ -47,7 +47,7 @@ pub fn check_model(json: &Json, limits: &Limits) -> Result<ModelFile, Vec<Issue>
     if issues.is_empty() {
         Ok(model)
     } else {
-        Err(issues.into_iter().map(|i| i.prefixed("/dsl")).collect())
+        Err(issues.into_iter().map(into_model_path).collect())
     }
 }
 
@@ -56,7 +56,17 @@ pub fn check_model(json: &Json, limits: &Limits) -> Result<ModelFile, Vec<Issue>
 pub fn prepare(model: &ModelFile, inputs: &Map<String, Json>) -> Result<Program, Vec<Issue>> {
     let resolved = inputs::resolve_inputs(&model.input_schema, inputs)?;
     compile(&model.dsl, &model.input_schema, &resolved)
-        .map_err(|v| v.into_iter().map(|i| i.prefixed("/dsl")).collect())
+        .map_err(|v| v.into_iter().map(into_model_path).collect())
+}
+
+/// Re-roots an issue from a DSL-relative path to a model-file path; issues blamed on run
+/// inputs keep their `/inputs/…` path, since that is what the user typed.
+pub fn into_model_path(issue: Issue) -> Issue {
+    if issue.path.starts_with("/inputs/") {
+        issue
+    } else {
+        issue.prefixed("/dsl")
+    }
 }
 
 /// Fetches every dataset a program needs, concurrently.

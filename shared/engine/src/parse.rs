@@ -231,7 +231,7 @@ pub fn parse_model_file(v: &Json, limits: &Limits) -> Result<ModelFile, Vec<Issu
             issues.extend(
                 crate::program::validate(&dsl, &input_schema)
                     .into_iter()
-                    .map(|i| i.prefixed("/dsl")),
+                    .map(crate::into_model_path),
             );
             Err(issues)
         }

@@ -312,7 +312,7 @@ fn analyze(
             (Some(p), Some(build)) => match build(p) {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    issues.push(Issue::new(format!("{sp}/params"), e.message));
+                    issues.push(blame_inputs(&sp, &s.params, e.message));
                     None
                 }
             },
@@ -390,6 +390,32 @@ fn analyze(
         outputs: dsl.outputs.clone(),
         inputs: inputs.clone(),
     })
+}
+
+/// A data request refused as a whole (e.g. `start` after `end`): when the params involved
+/// come from run inputs, point at the first such input and name the inputs, since that is
+/// what the user typed.
+fn blame_inputs(step_path: &str, raw: &Map<String, Json>, message: String) -> Issue {
+    let mut message = message;
+    let mut first_input = None;
+    for (param, v) in raw {
+        let Some(input) = v
+            .as_str()
+            .and_then(|s| s.strip_prefix('$'))
+            .filter(|s| !s.starts_with('$'))
+        else {
+            continue;
+        };
+        let quoted = format!("`{param}`");
+        if message.contains(&quoted) {
+            message = message.replace(&quoted, &format!("`{input}`"));
+            first_input.get_or_insert(input.to_string());
+        }
+    }
+    match first_input {
+        Some(input) => Issue::new(format!("/inputs/{input}"), message),
+        None => Issue::new(format!("{step_path}/params"), message),
+    }
 }
 
 fn ordinal(k: usize) -> &'static str {

@@ -161,3 +161,26 @@ fn oversized_charts_are_thinned_keeping_extremes() {
     );
     assert_eq!(ex.full_series.len(), 2);
 }
+
+#[test]
+fn a_range_refused_by_a_data_step_names_the_inputs() {
+    let doc = json!({"slug": "ranged", "name": "Ranged",
+        "input_schema": {"fields": [
+            {"name": "start_date", "type": "date", "default": "2020-01-01"},
+            {"name": "end_date", "type": "date", "default": "2021-01-01"}]},
+        "dsl": {"steps": [{"id": "px", "operation": "fetch_market_data",
+            "params": {"symbol": "SPX", "start": "$start_date", "end": "$end_date"}}]}});
+    let m = check_model(&doc, &Limits::default()).expect("valid");
+    let inputs = json!({"start_date": "2021-06-01"});
+    let issues = prepare(&m, inputs.as_object().unwrap())
+        .err()
+        .expect("start after end");
+    assert_eq!(issues[0].path, "/inputs/start_date", "{issues:?}");
+    assert!(
+        issues[0]
+            .message
+            .contains("`start_date` (2021-06-01) is after `end_date` (2021-01-01)"),
+        "{}",
+        issues[0].message
+    );
+}
