@@ -1,0 +1,160 @@
+//! [`Ctx`]: everything a route needs, built once per cold start.
+//!
+//! Building it opens the store (SQLite file or DynamoDB/S3 clients) and the data gateway;
+//! routes only borrow it. Nothing here builds an SDK client per request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use auster_data::Gateway;
+use auster_engine::Limits;
+use auster_store::{Plan, Store};
+use auster_types::RunResult;
+
+use crate::config::{Config, StoreConfig};
+use crate::l2::StoreL2;
+
+/// The shared state of every route.
+pub struct Ctx {
+    /// Configuration read at start.
+    pub config: Config,
+    /// The store (one handle, shared).
+    pub store: Arc<dyn Store>,
+    /// The data gateway (L1 in process, L2 in the store).
+    pub gateway: Gateway,
+    /// Engine limits of API runs.
+    pub limits: Limits,
+    /// Results of recent identical runs (see [`RunCache`]).
+    pub run_cache: RunCache,
+    /// Recently authenticated keys (see [`AuthCache`]).
+    pub auth_cache: AuthCache,
+}
+
+impl Ctx {
+    /// Opens the configured store and data gateway.
+    pub async fn from_config(config: Config) -> Result<Self, String> {
+        let store = match &config.store {
+            StoreConfig::Sqlite { home } => auster_store::sqlite::open(home.clone())
+                .await
+                .map_err(|e| format!("cannot open the SQLite store in {}: {e}", home.display()))?,
+            StoreConfig::Aws { table, bucket } => auster_store::aws::connect(
+                auster_store::aws::AwsConfig::from_env(table.clone(), bucket.clone()),
+            )
+            .await
+            .map_err(|e| format!("cannot connect to DynamoDB/S3: {e}"))?,
+        };
+        Self::with_store(config, store)
+    }
+
+    /// [`Config::from_env`] then [`Ctx::from_config`]: what every Lambda does on cold start.
+    pub async fn from_env() -> Result<Self, String> {
+        let config = Config::from_env().map_err(|e| e.to_string())?;
+        Self::from_config(config).await
+    }
+
+    /// A context over an already opened store (tests, benchmarks, `auster serve`).
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, String> {
+        let gateway = Gateway::new(&config.data)
+            .map_err(|e| format!("data gateway: {e}"))?
+            .with_l2(Arc::new(StoreL2(store.clone())));
+        let limits = Limits {
+            timeout: config.run_timeout,
+            ..Limits::default()
+        };
+        Ok(Self {
+            config,
+            store,
+            gateway,
+            limits,
+            run_cache: RunCache::new(1024),
+            auth_cache: AuthCache::new(Duration::from_secs(5)),
+        })
+    }
+}
+
+/// In-process cache of run results by cache key (model version, inputs, data day).
+///
+/// Per instance and correct when cold: a miss falls back to the store's cache, then to
+/// running the engine. Bounded: when full, it starts over (cheap, and recent entries are
+/// refilled on the next run).
+pub struct RunCache {
+    max: usize,
+    map: Mutex<HashMap<String, Arc<RunResult>>>,
+}
+
+impl RunCache {
+    /// A cache of at most `max` results.
+    pub fn new(max: usize) -> Self {
+        Self {
+            max,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The result under `key`.
+    pub fn get(&self, key: &str) -> Option<Arc<RunResult>> {
+        self.map.lock().ok()?.get(key).cloned()
+    }
+
+    /// Stores a result.
+    pub fn put(&self, key: String, value: Arc<RunResult>) {
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= self.max {
+                m.clear();
+            }
+            m.insert(key, value);
+        }
+    }
+}
+
+/// Who a key belongs to, as the routes need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyOwner {
+    /// User id.
+    pub user_id: String,
+    /// Plan.
+    pub plan: Plan,
+}
+
+/// Short-lived cache of key hash → owner, so a burst of requests does not look the key
+/// up (and write its `last_used_at`) every time. A revoked key stops working on this
+/// instance within the TTL.
+pub struct AuthCache {
+    ttl: Duration,
+    map: Mutex<HashMap<String, (KeyOwner, Instant)>>,
+}
+
+impl AuthCache {
+    /// A cache keeping entries for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The owner of `hash` if seen within the TTL.
+    pub fn get(&self, hash: &str) -> Option<KeyOwner> {
+        let m = self.map.lock().ok()?;
+        let (owner, at) = m.get(hash)?;
+        (at.elapsed() < self.ttl).then(|| owner.clone())
+    }
+
+    /// Remembers an owner.
+    pub fn put(&self, hash: String, owner: KeyOwner) {
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= 10_000 {
+                m.clear();
+            }
+            m.insert(hash, (owner, Instant::now()));
+        }
+    }
+
+    /// Forgets every entry (e.g. after a plan change).
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.map.lock() {
+            m.clear();
+        }
+    }
+}
