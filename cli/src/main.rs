@@ -2,8 +2,10 @@
 //!
 //! Exit codes: 0 success, 1 a model or input error (message on stderr), 2 a usage error.
 
+mod admin;
 mod bench;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -37,6 +39,16 @@ enum Command {
     Primitives,
     /// Run the performance suite and print the figures.
     Bench(bench::BenchArgs),
+    /// Serve the API under /api and the web app at / (same route functions as the Lambdas).
+    Serve(serve::ServeArgs),
+    /// Load seeds/models/*.json into the configured store (idempotent).
+    Seed,
+    /// Store administration.
+    #[command(subcommand)]
+    Store(admin::StoreCommand),
+    /// Credit administration.
+    #[command(subcommand)]
+    Credits(admin::CreditsCommand),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +69,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Bench(a) => bench::bench(a),
+        Command::Serve(a) => serve::serve(a),
+        Command::Seed => admin::seed(),
+        Command::Store(c) => admin::store(c),
+        Command::Credits(c) => admin::credits(c),
     }
 }

@@ -31,10 +31,11 @@ pub struct BenchArgs {
 pub fn bench(args: BenchArgs) -> ExitCode {
     match args.suite.as_str() {
         "engine" => engine::run(&args.sizes, args.filter.as_deref(), args.json),
+        "api" => crate::serve::bench_api_command(),
         // Internal: the child process behind the engine suite's memory figure.
         "memory-probe" => engine::memory_probe(10_000_000),
         other => {
-            eprintln!("error: unknown benchmark suite {other:?}; suites: engine");
+            eprintln!("error: unknown benchmark suite {other:?}; suites: engine, api");
             ExitCode::from(2)
         }
     }

@@ -1,0 +1,6 @@
+//! POST /api/models
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auster_functions::serve("create-model").await
+}

@@ -1,0 +1,6 @@
+//! GET /api/openapi.json
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auster_functions::serve("get-openapi").await
+}

@@ -1,0 +1,6 @@
+//! GET /api/models/rate
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auster_functions::serve("get-rating").await
+}
