@@ -35,14 +35,14 @@ def call(method, path, body=None, key=None, headers=None, raw=None):
         req.add_header(k, v)
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read() or b"null"), dict(r.headers)
+            return r.status, json.loads(r.read() or b"null"), {k.lower(): v for k, v in r.headers.items()}
     except urllib.error.HTTPError as e:
         text = e.read()
         try:
             parsed = json.loads(text)
         except ValueError:
             parsed = text.decode(errors="replace")
-        return e.code, parsed, dict(e.headers)
+        return e.code, parsed, {k.lower(): v for k, v in e.headers.items()}
 
 
 def check(name, cond, detail=""):
@@ -150,8 +150,8 @@ def main():
     s, art, h = call("GET", f"/api/artifacts/{pub['slug']}")
     check("read the artifact anonymously", s == 200 and art["result"]["outputs"] == r1["outputs"]
           and art["title"] == "Momentum — SPX <b>test</b>" and art["views"] == 1, (s, art if s != 200 else art["views"]))
-    check("JSON is never sniffed as HTML", h.get("Content-Type", "").startswith("application/json")
-          and h.get("X-Content-Type-Options") == "nosniff", h)
+    check("JSON is never sniffed as HTML", h.get("content-type", "").startswith("application/json")
+          and h.get("x-content-type-options") == "nosniff", h)
     s, art2, _ = call("GET", f"/api/artifacts/{pub['slug']}")
     check("views are counted", s == 200 and art2["views"] == 2, art2.get("views"))
 
@@ -245,7 +245,7 @@ def main():
         results.append(run(c_key, models[0]))
     s, b, h = run(c_key, models[0])
     check("4th run a minute of one model is 429 with Retry-After",
-          s == 429 and err_code(b) == "rate_limited" and int(h.get("Retry-After", "0")) >= 1, (s, b, h))
+          s == 429 and err_code(b) == "rate_limited" and int(h.get("retry-after", "0")) >= 1, (s, b, h))
     for i in range(5):
         results.append(run(c_key, models[1 + i // 3]))
     costs = [r[1].get("cost") if r[0] == 200 else r for r in results]
@@ -296,7 +296,7 @@ def main():
     s, b, _ = call("GET", "/api/nope")
     check("unknown route is 404", s == 404, b)
     s, b, h = call("PUT", "/api/models")
-    check("wrong method is 405 with Allow", s == 405 and "GET" in h.get("Allow", ""), (s, h))
+    check("wrong method is 405 with Allow", s == 405 and "GET" in h.get("allow", ""), (s, h))
     s, b, _ = call("GET", "/api/openapi.json")
     check("openapi document", s == 200 and b["openapi"].startswith("3.1") and len(b["paths"]) >= 16, s)
     s, b, _ = call("GET", "/api/primitives")
