@@ -55,7 +55,7 @@ def main():
         time.sleep(0.3)
         env = dict(os.environ)
         env.update({
-            "AWS_LAMBDA_RUNTIME_API": f"{a.emulator}/.rt/{a.name}",
+            "AWS_LAMBDA_RUNTIME_API": f"http://{a.emulator}/.rt/{a.name}",
             "AWS_LAMBDA_FUNCTION_NAME": a.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "1",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",

@@ -45,7 +45,7 @@ cleanup() {
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() {
-  for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
+  for _ in $(seq 1 300); do curl -s -m 5 -o /dev/null "$1" && return 0; sleep 0.1; done
   echo "nothing answered at $1" >&2; exit 1
 }
 moto_port=$(port)
@@ -61,7 +61,7 @@ emu_port=$(port)
 setsid cargo lambda watch --only-lambda-apis --ignore-changes --quiet -p auster-functions \
   -A 127.0.0.1 -P "$emu_port" >"$work/emu.log" 2>&1 &
 pids+=($!)
-wait_http "http://127.0.0.1:$emu_port/"
+for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$emu_port") 2>/dev/null && break; sleep 0.1; done
 for spec in "health /api/health" "list-models /api/models"; do
   set -- $spec
   python3 infra/coldstart.py --emulator "127.0.0.1:$emu_port" --binary "$CARGO_TARGET_DIR/release/$1" \

@@ -50,7 +50,7 @@ free_port() {
 wait_http() { # url seconds logfile
   local i
   for ((i = 0; i < $2 * 10; i++)); do
-    curl -s -o /dev/null "$1" && return 0
+    curl -s -m 5 -o /dev/null "$1" && return 0
     sleep 0.1
   done
   echo "--- $3"; tail -30 "$3" || true
@@ -98,8 +98,13 @@ start "$work/serve.log" "$auster" serve --addr "127.0.0.1:$serve_port" --web-dir
 start "$work/watch.log" cargo lambda watch --ignore-changes --quiet -p auster-functions \
   -A 127.0.0.1 -P "$watch_port" --env-file "$work/env"
 wait_http "http://127.0.0.1:$serve_port/api/health" 60 "$work/serve.log"
-# The emulator answers any URL once it listens (404 for an unknown function).
-wait_http "http://127.0.0.1:$watch_port/" 60 "$work/watch.log"
+# The emulator holds a request to / open (it waits for a default function), so readiness
+# is its port accepting connections.
+for ((i = 0; i < 600; i++)); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$watch_port") 2>/dev/null && break
+  sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$watch_port") 2>/dev/null || { tail -30 "$work/watch.log"; fail "cargo lambda watch did not listen"; }
 
 step "compare the Lambda binaries with auster serve"
 if ! "$AUSTER_VENV/bin/python" infra/lambda-compare.py \
