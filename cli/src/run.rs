@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use auster_data::BundledSource;
+use auster_data::Gateway;
 use auster_engine::{check_model, prepare, Limits, ENGINE_VERSION};
 use auster_types::{Issue, ModelFile, RunResult, RunStatus};
 use clap::{Args, ValueEnum};
@@ -42,13 +42,6 @@ pub struct ValidateArgs {
     /// Output format for the errors.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
-}
-
-/// Where bundled datasets live (`AUSTER_DATASETS`, default `seeds/data`).
-pub fn datasets_root() -> PathBuf {
-    std::env::var_os("AUSTER_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("seeds/data"))
 }
 
 /// Where seed models live (`AUSTER_SEEDS`, default `seeds/models`).
@@ -153,8 +146,26 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let source = BundledSource::new(datasets_root());
-    let exec = match futures::executor::block_on(auster_engine::run(&program, &source, &limits)) {
+    // The same gateway the API uses: bundled data, synthetic option chains offline, live
+    // providers with AUSTER_DATA=live and a key (it needs a tokio runtime for HTTP).
+    let source = match Gateway::from_env() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: data configuration: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let exec = match runtime.block_on(auster_engine::run(&program, &source, &limits)) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("error: {e}");

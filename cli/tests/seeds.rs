@@ -558,7 +558,6 @@ fn auster_validate_and_run_accept_the_data_seeds_from_the_repo_root() {
 /// seeds need the data gateway (bundled + synthetic) there. They run and match their
 /// references through the gateway above.
 #[test]
-#[ignore = "auster run uses BundledSource, which serves no option chains; needs the Gateway"]
 fn auster_run_accepts_the_derivatives_seeds() {
     run_binary(&DERIVATIVES);
 }

@@ -226,13 +226,16 @@ fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, S
     }
 }
 
+/// Path parameters matched from a route pattern: `(name, value)` pairs.
+pub type PathParams = Vec<(&'static str, String)>;
+
 /// Finds the route for `method path` among `routes`: the route and its path parameters,
 /// 405 when the path exists with other methods, 404 otherwise.
 pub fn find_route(
     routes: &'static [Route],
     method: &str,
     path: &str,
-) -> Result<(&'static Route, Vec<(&'static str, String)>), ApiError> {
+) -> Result<(&'static Route, PathParams), ApiError> {
     let mut allow = Vec::new();
     for r in routes {
         if let Some(params) = match_path(r.path, path) {
