@@ -211,10 +211,13 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let m: HashMap<String, String> = pairs
+        let mut m: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        // Tests run in the crate's folder; the default `seeds/data` is relative to the repo.
+        m.entry("AUSTER_DATASETS".into())
+            .or_insert_with(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../seeds/data").into());
         Config::from_lookup(|k| m.get(k).cloned())
     }
 
