@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test setup build bench golden docs package
+.PHONY: run test test-deploy setup build bench golden docs package
 
 setup:
 	scripts/setup.sh
@@ -20,6 +20,10 @@ run: build
 ## Sets up and runs every suite; prints a summary; non-zero on any failure.
 test: setup
 	tests/run
+
+## The real Lambda binaries vs auster serve on moto, and the arm64 release cross-build.
+test-deploy: setup
+	. scripts/env.sh && env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 scripts/lambda-check.sh
 
 ## Regenerates the golden cases from the reference libraries (on purpose only).
 golden: setup

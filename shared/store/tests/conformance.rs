@@ -816,6 +816,8 @@ async fn ratings(s: Arc<dyn Store>) {
         (1, Some(2.0)),
         "re-rating replaces"
     );
+    // Ratings are ordered by their timestamp (milliseconds): make "newest" unambiguous.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let sum = s.rate_model(&b.id, "r", 5, None).await.unwrap();
     assert_eq!((sum.count, sum.average), (2, Some(3.5)));
     let m = s.get_model("r", None).await.unwrap();
