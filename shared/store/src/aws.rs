@@ -7,10 +7,10 @@
 //! wins; throttling and transient network errors are retried by the SDK's standard retry
 //! policy, and whatever still fails is reported as `Unavailable`.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, future::Future, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use auster_types::{Difficulty, LabScope, RunStatus};
+use auster_types::{Difficulty, LabScope};
 use aws_sdk_dynamodb::{
     error::{ProvideErrorMetadata, SdkError},
     operation::transact_write_items::TransactWriteItemsError,
@@ -25,15 +25,9 @@ use aws_sdk_dynamodb::{
 use aws_sdk_s3::{primitives::ByteStream, Client as S3};
 use serde::{Deserialize, Serialize};
 
-use crate::common::*;
-use crate::sqlite::{check_common_artifact, check_quota, rate_limited, window_start};
+use crate::common::{self, *};
 use crate::table::{self, AttrType};
 use crate::*;
-
-/// Cache values above this size go to S3 (DynamoDB items stop at 400 KB).
-const INLINE_CACHE_MAX: usize = 256 * 1024;
-/// How long an idempotency key is remembered.
-const IDEMPOTENCY_TTL_MS: i64 = 24 * 3_600_000;
 /// How many times an optimistic write is retried before giving up as `Unavailable`.
 const MAX_OPTIMISTIC_ATTEMPTS: u32 = 200;
 
@@ -565,13 +559,7 @@ fn run_item(r: &RunRecord) -> Result<Item> {
     i.insert("model_slug".into(), s(&r.model_slug));
     i.insert("version".into(), n(r.version));
     i.insert("inputs".into(), s(to_json(&r.inputs)?));
-    i.insert(
-        "status".into(),
-        s(match r.status {
-            RunStatus::Success => "success",
-            RunStatus::Error => "error",
-        }),
-    );
+    i.insert("status".into(), s(run_status_str(r.status)));
     put_opt(&mut i, "error", r.error.clone());
     i.insert("runtime_ms".into(), n(r.runtime_ms));
     i.insert("cost".into(), n(r.cost));
@@ -590,11 +578,7 @@ fn run_from(i: &Item) -> Result<RunRecord> {
         model_slug: get_s(i, "model_slug")?,
         version: get_n(i, "version")?,
         inputs: from_json(&get_s(i, "inputs")?)?,
-        status: match get_s(i, "status")?.as_str() {
-            "success" => RunStatus::Success,
-            "error" => RunStatus::Error,
-            _ => return Err(corrupt("status")),
-        },
+        status: parse_run_status(&get_s(i, "status")?).ok_or_else(|| corrupt("status"))?,
         error: opt_s(i, "error"),
         runtime_ms: get_n(i, "runtime_ms")?,
         cost: get_n(i, "cost")?,
@@ -683,39 +667,53 @@ fn cursor_of(listing: &str, i: &Item, attrs: &[&str]) -> String {
     })
 }
 
-fn start_key(listing: &str, cursor: Option<&str>) -> Result<Option<Item>> {
-    let Some(c) = cursor else { return Ok(None) };
-    let c: KeyCursor = decode_cursor(c)?;
+/// Where a listing resumes: the checked limit and the key after which to continue.
+fn start_key(listing: &str, page: &PageRequest) -> Result<(usize, Option<Item>)> {
+    let (limit, cursor) = page_start::<KeyCursor>(page)?;
+    let Some(c) = cursor else {
+        return Ok((limit, None));
+    };
     if c.l != listing {
         return Err(StoreError::Invalid(
             "cursor belongs to another listing or sort order; start again without it".into(),
         ));
     }
-    Ok(Some(
+    let key =
         c.k.into_iter()
             .map(|(k, t, v)| {
-                (
-                    k,
-                    if t == "N" {
-                        AttributeValue::N(v)
-                    } else {
-                        AttributeValue::S(v)
-                    },
-                )
+                let v = if t == "N" {
+                    AttributeValue::N(v)
+                } else {
+                    AttributeValue::S(v)
+                };
+                (k, v)
             })
-            .collect(),
-    ))
+            .collect();
+    Ok((limit, Some(key)))
 }
 
-/// A key-condition query over one partition of the table or an index.
+/// A key-condition query over one partition of the table or an index, newest first.
 struct Q<'a> {
     index: Option<&'a str>,
     cond: &'a str,
     values: Item,
-    forward: bool,
     /// Attributes that make up an item's position in this listing (cursor).
     key_attrs: &'a [&'a str],
     listing: String,
+}
+
+impl Q<'static> {
+    /// The partition `pk` of the GSI1 index (a user's models, runs, saves, artifacts; a
+    /// model's ratings); the partition names the listing its cursors belong to.
+    fn gsi1(pk: String) -> Self {
+        Q {
+            index: Some(table::GSI1),
+            cond: "gsi1pk = :p",
+            values: vals([(":p", s(pk.clone()))]).unwrap_or_default(),
+            key_attrs: &["pk", "sk", "gsi1pk", "gsi1sk"],
+            listing: pk,
+        }
+    }
 }
 
 impl AwsStore {
@@ -846,16 +844,39 @@ impl AwsStore {
             .map_err(sdk_fail)
     }
 
-    /// One page of a query, with an in-store filter; `next_cursor` is set only when at
-    /// least one more matching item exists (the same contract as the SQLite backend).
+    /// One page of a query, with an in-store filter of each item; `next_cursor` is set
+    /// only when at least one more matching item exists (the same contract as the SQLite
+    /// backend).
     async fn query_page<T>(
         &self,
         q: &Q<'_>,
         page: &PageRequest,
         mut keep: impl FnMut(&Item) -> Result<Option<T>>,
     ) -> Result<Page<T>> {
-        let limit = check_page(page)?;
-        let mut start = start_key(&q.listing, page.cursor.as_deref())?;
+        self.query_page_batched(q, page, |items| {
+            let kept = items
+                .into_iter()
+                .filter_map(|i| keep(&i).map(|t| t.map(|t| (t, i))).transpose())
+                .collect();
+            std::future::ready(kept)
+        })
+        .await
+    }
+
+    /// [`Self::query_page`] with a filter that sees each batch of items the query answers
+    /// at once, so it can read what they point at in one request (saves → models). It
+    /// returns what it keeps, in order, each with the item whose key is its position.
+    async fn query_page_batched<T, F, Fut>(
+        &self,
+        q: &Q<'_>,
+        page: &PageRequest,
+        mut keep: F,
+    ) -> Result<Page<T>>
+    where
+        F: FnMut(Vec<Item>) -> Fut,
+        Fut: Future<Output = Result<Vec<(T, Item)>>>,
+    {
+        let (limit, mut start) = start_key(&q.listing, page)?;
         let mut out: Vec<(T, String)> = Vec::new();
         loop {
             let resp = self
@@ -866,19 +887,17 @@ impl AwsStore {
                 .key_condition_expression(q.cond)
                 .set_expression_attribute_names(names_in(&[Some(q.cond)]))
                 .set_expression_attribute_values(Some(q.values.clone()))
-                .scan_index_forward(q.forward)
+                .scan_index_forward(false)
                 .limit((2 * (limit + 1 - out.len())).clamp(25, 200) as i32)
                 .set_exclusive_start_key(start.take())
                 .consistent_read(q.index.is_none())
                 .send()
                 .await
                 .map_err(|e| sdk_fail(e).into_store("query"))?;
-            for it in resp.items.unwrap_or_default() {
-                if let Some(t) = keep(&it)? {
-                    out.push((t, cursor_of(&q.listing, &it, q.key_attrs)));
-                    if out.len() > limit {
-                        break;
-                    }
+            for (t, it) in keep(resp.items.unwrap_or_default()).await? {
+                out.push((t, cursor_of(&q.listing, &it, q.key_attrs)));
+                if out.len() > limit {
+                    break;
                 }
             }
             if out.len() > limit || resp.last_evaluated_key.is_none() {
@@ -886,16 +905,7 @@ impl AwsStore {
             }
             start = resp.last_evaluated_key;
         }
-        let next_cursor = if out.len() > limit {
-            out.truncate(limit);
-            out.last().map(|(_, c)| c.clone())
-        } else {
-            None
-        };
-        Ok(Page {
-            items: out.into_iter().map(|(t, _)| t).collect(),
-            next_cursor,
-        })
+        Ok(page_of(out, limit, |(_, c)| c.clone(), |(t, _)| t))
     }
 
     /// Every item of a query (small partitions: keys, versions).
@@ -985,20 +995,11 @@ impl AwsStore {
     }
 
     async fn visible_model(&self, slug: &str, viewer: Option<&str>) -> Result<ModelRecord> {
-        match self.load_model(slug).await? {
-            Some(m) if can_see(m.owner_id.as_deref(), m.meta.visibility, viewer) => Ok(m),
-            _ => Err(StoreError::not_found("model", slug)),
-        }
+        common::visible_model(slug, self.load_model(slug).await?, viewer)
     }
 
     async fn owned_model(&self, slug: &str, actor: &str) -> Result<ModelRecord> {
-        let m = self.visible_model(slug, Some(actor)).await?;
-        if m.owner_id.as_deref() != Some(actor) {
-            return Err(StoreError::Forbidden(format!(
-                "model `{slug}` belongs to another user"
-            )));
-        }
-        Ok(m)
+        common::owned_model(slug, self.visible_model(slug, Some(actor)).await?, actor)
     }
 
     async fn load_account(&self, user_id: &str) -> Result<(Account, u64)> {
@@ -1054,11 +1055,7 @@ impl AwsStore {
                 .transpose()?,
             None => None,
         };
-        Ok(RatingSummary {
-            average: m.stats.rating_average(),
-            count: m.stats.rating_count,
-            mine,
-        })
+        Ok(rating_summary_of(&m, mine))
     }
 
     /// Moves credits with its ledger entry (optimistic on `ledger_seq`).
@@ -1070,31 +1067,15 @@ impl AwsStore {
     ) -> Result<LedgerEntry> {
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
             let (acct, seq) = self.load_account(user_id).await?;
-            let balance = acct.credits + delta;
-            if balance < 0 {
-                return Err(StoreError::PaymentRequired(format!(
-                    "this needs {} credits and the balance is {}",
-                    -delta, acct.credits
-                )));
-            }
             let now = now_ms();
-            let entry = LedgerEntry {
-                seq: seq + 1,
-                user_id: user_id.to_string(),
-                delta,
-                balance_after: balance,
-                reason: memo.reason.clone(),
-                run_id: memo.run_id.clone(),
-                model_slug: memo.model_slug.clone(),
-                created_at: now,
-            };
+            let entry = ledger_entry(user_id, seq + 1, acct.credits, delta, &memo, now)?;
             let mut items = vec![
                 self.tx_update(
                     key(user_pk(user_id), "PROFILE"),
                     "SET #credits = :b, #ledger_seq = :q1",
                     Some("#ledger_seq = :q AND #credits = :c"),
                     vals([
-                        (":b", n(balance)),
+                        (":b", n(entry.balance_after)),
                         (":q1", n(seq + 1)),
                         (":q", n(seq)),
                         (":c", n(acct.credits)),
@@ -1129,15 +1110,7 @@ impl AwsStore {
 #[async_trait]
 impl AccountRepo for AwsStore {
     async fn create_account(&self, new: NewAccount) -> Result<Account> {
-        let email = normalize_email(&new.email)?;
-        check_hash(&new.api_key.hash)?;
-        check_prefix(&new.api_key.prefix)?;
-        if new.initial_credits < 0 {
-            return Err(StoreError::Invalid(format!(
-                "initial_credits must be 0 or more, got {}",
-                new.initial_credits
-            )));
-        }
+        let email = check_new_account(&new)?;
         let id = new_id();
         let now = now_ms();
         let seq = u64::from(new.initial_credits > 0);
@@ -1338,11 +1311,8 @@ impl KeyRepo for AwsStore {
 #[async_trait]
 impl ModelRepo for AwsStore {
     async fn create_model(&self, new: NewModel) -> Result<ModelRecord> {
-        check_slug("slug", &new.slug, 64)?;
-        check_meta(&new.meta)?;
-        check_changelog(&new.first_version.changelog)?;
+        check_new_model(&new)?;
         if let Some(p) = &new.forked_from {
-            check_slug("forked_from", p, 64)?;
             self.visible_model(p, new.owner_id.as_deref()).await?;
         }
         if let Some(o) = &new.owner_id {
@@ -1360,15 +1330,13 @@ impl ModelRepo for AwsStore {
             created_at: now,
             updated_at: now,
         };
-        let v1 = ModelVersionRecord {
-            model_slug: new.slug.clone(),
-            version: 1,
-            dsl: new.first_version.dsl.clone(),
-            input_schema: new.first_version.input_schema.clone(),
-            changelog: new.first_version.changelog.clone(),
-            created_by: new.owner_id.clone(),
-            created_at: now,
-        };
+        let v1 = version_record(
+            &new.slug,
+            1,
+            &new.first_version,
+            new.owner_id.as_deref(),
+            now,
+        );
         let mut items = vec![
             self.tx_put(model_item(&rec), Some("attribute_not_exists(pk)"), None)?,
             // Unconditional: a version left over from an interrupted delete is replaced.
@@ -1461,15 +1429,7 @@ impl ModelRepo for AwsStore {
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
             let m = self.owned_model(slug, actor).await?;
             let now = now_ms();
-            let rec = ModelVersionRecord {
-                model_slug: slug.to_string(),
-                version: m.latest_version + 1,
-                dsl: version.dsl.clone(),
-                input_schema: version.input_schema.clone(),
-                changelog: version.changelog.clone(),
-                created_by: Some(actor.to_string()),
-                created_at: now,
-            };
+            let rec = version_record(slug, m.latest_version + 1, &version, Some(actor), now);
             let items = vec![
                 self.tx_put(
                     version_item(slug, &rec)?,
@@ -1622,7 +1582,6 @@ impl ModelRepo for AwsStore {
             index: Some(index),
             cond: "#pub = :p",
             values: vals([(":p", s("PUBLIC"))]).unwrap_or_default(),
-            forward: false,
             key_attrs: &["pk", "sk", "pub", attr],
             listing: index.to_string(),
         };
@@ -1641,18 +1600,10 @@ impl ModelRepo for AwsStore {
     ) -> Result<Page<ModelRecord>> {
         check_id("owner_id", owner_id)?;
         let own = viewer == Some(owner_id);
-        let pk = format!("USER#{owner_id}#MODELS");
-        let q = Q {
-            index: Some(table::GSI1),
-            cond: "gsi1pk = :p",
-            values: vals([(":p", s(pk.clone()))]).unwrap_or_default(),
-            forward: false,
-            key_attrs: &["pk", "sk", "gsi1pk", "gsi1sk"],
-            listing: pk,
-        };
+        let q = Q::gsi1(format!("USER#{owner_id}#MODELS"));
         self.query_page(&q, page, |i| {
             let m = model_from(i)?;
-            Ok((own || m.meta.visibility == Visibility::Public).then_some(m))
+            Ok(listed_to(own, m.meta.visibility).then_some(m))
         })
         .await
     }
@@ -1661,49 +1612,18 @@ impl ModelRepo for AwsStore {
 #[async_trait]
 impl RunRepo for AwsStore {
     async fn record_run(&self, run: NewRun) -> Result<RunRecord> {
-        check_id("user_id", &run.user_id)?;
-        check_slug("model_slug", &run.model_slug, 64)?;
-        if let Some(k) = &run.idempotency_key {
-            check_key("idempotency_key", k)?;
-            if let Some(prev) = self.find_idempotent_run(&run.user_id, k).await? {
-                return Ok(prev);
-            }
-        }
-        if !run.runtime_ms.is_finite() || run.runtime_ms < 0.0 {
-            return Err(StoreError::Invalid(format!(
-                "runtime_ms must be a finite number ≥ 0, got {}",
-                run.runtime_ms
-            )));
+        if let Some(prev) = replayed_run(self, &run).await? {
+            return Ok(prev);
         }
         let id = new_id();
-        let (output_key, output_hash, output_size) = match &run.output {
-            Some(bytes) => {
-                let k = run_output_key(&id);
-                // S3 first: a failure after this leaves an orphan object, never a run item
-                // pointing at nothing.
-                self.put_object(&k, bytes.clone()).await?;
-                (Some(k), Some(sha256_hex(bytes)), bytes.len() as u64)
-            }
-            None => (None, None, 0),
-        };
+        if let Some(bytes) = &run.output {
+            // S3 first: a failure after this leaves an orphan object, never a run item
+            // pointing at nothing.
+            self.put_object(&run_output_key(&id), bytes.clone()).await?;
+        }
         let now = now_ms();
         let day = day_of(now);
-        let rec = RunRecord {
-            id: id.clone(),
-            user_id: run.user_id.clone(),
-            model_slug: run.model_slug.clone(),
-            version: run.version,
-            inputs: run.inputs.clone(),
-            status: run.status,
-            error: run.error.clone(),
-            runtime_ms: run.runtime_ms,
-            cost: run.cost,
-            data_sources: run.data_sources.clone(),
-            output_key,
-            output_hash,
-            output_size,
-            created_at: now,
-        };
+        let rec = run_record(id, &run, now);
         let one = || vals([(":one", n(1))]);
         let mut items = vec![
             self.tx_update(
@@ -1731,7 +1651,7 @@ impl RunRepo for AwsStore {
                 format!("IDEM#{}#{}", rec.user_id, sha256_hex(k.as_bytes())),
                 "IDEM",
             );
-            idem.insert("run_id".into(), s(&id));
+            idem.insert("run_id".into(), s(&rec.id));
             idem.insert("expires_at".into(), n(now + IDEMPOTENCY_TTL_MS));
             idem.insert("ttl".into(), n((now + IDEMPOTENCY_TTL_MS) / 1000));
             items.push(self.tx_put(
@@ -1833,15 +1753,7 @@ impl RunRepo for AwsStore {
 
     async fn list_user_runs(&self, user_id: &str, page: &PageRequest) -> Result<Page<RunRecord>> {
         check_id("user_id", user_id)?;
-        let pk = format!("USER#{user_id}#RUNS");
-        let q = Q {
-            index: Some(table::GSI1),
-            cond: "gsi1pk = :p",
-            values: vals([(":p", s(pk.clone()))]).unwrap_or_default(),
-            forward: false,
-            key_attrs: &["pk", "sk", "gsi1pk", "gsi1sk"],
-            listing: pk,
-        };
+        let q = Q::gsi1(format!("USER#{user_id}#RUNS"));
         self.query_page(&q, page, |i| run_from(i).map(Some)).await
     }
 
@@ -1969,59 +1881,23 @@ impl SocialRepo for AwsStore {
 
     async fn list_saves(&self, user_id: &str, page: &PageRequest) -> Result<Page<ModelRecord>> {
         check_id("user_id", user_id)?;
-        let limit = check_page(page)?;
-        let listing = format!("USER#{user_id}#SAVES");
-        let mut start = start_key(&listing, page.cursor.as_deref())?;
-        let mut out: Vec<(ModelRecord, String)> = Vec::new();
-        loop {
-            let resp = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .index_name(table::GSI1)
-                .key_condition_expression("gsi1pk = :p")
-                .set_expression_attribute_values(vals([(":p", s(listing.clone()))]))
-                .scan_index_forward(false)
-                .limit((limit + 1 - out.len()).clamp(10, 100) as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_fail(e).into_store("saves"))?;
-            let saves = resp.items.unwrap_or_default();
+        let q = Q::gsi1(format!("USER#{user_id}#SAVES"));
+        // Saves of deleted or since-hidden models are kept and skipped here (the SQLite
+        // backend filters them the same way).
+        self.query_page_batched(&q, page, |saves| async move {
             let models = self
                 .batch_models(saves.iter().filter_map(|i| opt_s(i, "slug")).collect())
                 .await?;
-            for it in &saves {
-                let Some(slug) = opt_s(it, "slug") else {
-                    continue;
-                };
-                if let Some(m) = models.get(&slug) {
-                    if can_see(m.owner_id.as_deref(), m.meta.visibility, Some(user_id)) {
-                        out.push((
-                            m.clone(),
-                            cursor_of(&listing, it, &["pk", "sk", "gsi1pk", "gsi1sk"]),
-                        ));
-                        if out.len() > limit {
-                            break;
-                        }
-                    }
-                }
-            }
-            if out.len() > limit || resp.last_evaluated_key.is_none() {
-                break;
-            }
-            start = resp.last_evaluated_key;
-        }
-        let next_cursor = if out.len() > limit {
-            out.truncate(limit);
-            out.last().map(|(_, c)| c.clone())
-        } else {
-            None
-        };
-        Ok(Page {
-            items: out.into_iter().map(|(m, _)| m).collect(),
-            next_cursor,
+            Ok(saves
+                .into_iter()
+                .filter_map(|it| {
+                    let m = models.get(&opt_s(&it, "slug")?)?;
+                    can_see(m.owner_id.as_deref(), m.meta.visibility, Some(user_id))
+                        .then(|| (m.clone(), it))
+                })
+                .collect())
         })
+        .await
     }
 
     async fn rate_model(
@@ -2129,15 +2005,7 @@ impl SocialRepo for AwsStore {
 
     async fn list_ratings(&self, slug: &str, page: &PageRequest) -> Result<Page<RatingRecord>> {
         self.visible_model(slug, None).await?;
-        let pk = format!("MODEL#{slug}#RATINGS");
-        let q = Q {
-            index: Some(table::GSI1),
-            cond: "gsi1pk = :p",
-            values: vals([(":p", s(pk.clone()))]).unwrap_or_default(),
-            forward: false,
-            key_attrs: &["pk", "sk", "gsi1pk", "gsi1sk"],
-            listing: pk,
-        };
+        let q = Q::gsi1(format!("MODEL#{slug}#RATINGS"));
         self.query_page(&q, page, |i| rating_from(i).map(Some))
             .await
     }
@@ -2193,31 +2061,15 @@ impl AwsStore {
 #[async_trait]
 impl ArtifactRepo for AwsStore {
     async fn create_artifact(&self, new: NewArtifact) -> Result<ArtifactRecord> {
-        check_slug("slug", &new.slug, 80)?;
-        check_common_artifact(&new)?;
+        check_new_artifact(&new)?;
         let run = self.get_run(&new.run_id, &new.owner_id).await?;
         let ak = key(format!("ART#{}", new.slug), "ART");
         if self.get(ak.clone()).await?.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "an artifact with slug `{}` exists",
-                new.slug
-            )));
+            return Err(artifact_exists(&new.slug));
         }
         let body_key = artifact_body_key(&new.slug);
         self.put_object(&body_key, new.body.clone()).await?;
-        let rec = ArtifactRecord {
-            slug: new.slug.clone(),
-            owner_id: new.owner_id.clone(),
-            run_id: new.run_id.clone(),
-            model_slug: run.model_slug,
-            title: new.title.clone(),
-            summary: new.summary.clone(),
-            visibility: new.visibility,
-            views: 0,
-            body_key: body_key.clone(),
-            body_hash: sha256_hex(&new.body),
-            created_at: now_ms(),
-        };
+        let rec = artifact_record(&new, run.model_slug, body_key.clone());
         let mut i = ak;
         i.insert("gsi1pk".into(), s(format!("USER#{}#ARTS", rec.owner_id)));
         i.insert(
@@ -2244,10 +2096,7 @@ impl ArtifactRepo for AwsStore {
             Err(f) => {
                 self.delete_object(&body_key).await;
                 match f {
-                    Fail::Condition => Err(StoreError::Conflict(format!(
-                        "an artifact with slug `{}` exists",
-                        new.slug
-                    ))),
+                    Fail::Condition => Err(artifact_exists(&new.slug)),
                     f => Err(f.into_store("publish")),
                 }
             }
@@ -2300,18 +2149,10 @@ impl ArtifactRepo for AwsStore {
     ) -> Result<Page<ArtifactRecord>> {
         check_id("owner_id", owner_id)?;
         let own = viewer == Some(owner_id);
-        let pk = format!("USER#{owner_id}#ARTS");
-        let q = Q {
-            index: Some(table::GSI1),
-            cond: "gsi1pk = :p",
-            values: vals([(":p", s(pk.clone()))]).unwrap_or_default(),
-            forward: false,
-            key_attrs: &["pk", "sk", "gsi1pk", "gsi1sk"],
-            listing: pk,
-        };
+        let q = Q::gsi1(format!("USER#{owner_id}#ARTS"));
         self.query_page(&q, page, |i| {
             let a = artifact_from(i)?;
-            Ok((own || a.visibility == Visibility::Public).then_some(a))
+            Ok(listed_to(own, a.visibility).then_some(a))
         })
         .await
     }
@@ -2348,7 +2189,6 @@ impl CreditRepo for AwsStore {
             index: None,
             cond: "pk = :p AND begins_with(sk, :l)",
             values: vals([(":p", s(pk.clone())), (":l", s("LEDGER#"))]).unwrap_or_default(),
-            forward: false,
             key_attrs: &["pk", "sk"],
             listing: format!("{pk}#LEDGER"),
         };
@@ -2431,12 +2271,7 @@ impl CacheRepo for AwsStore {
     }
 
     async fn cache_put(&self, ckey: &str, value: &[u8], ttl_secs: u64) -> Result<()> {
-        check_key("cache key", ckey)?;
-        if !(1..=366 * 86_400).contains(&ttl_secs) {
-            return Err(StoreError::Invalid(format!(
-                "cache ttl_secs must be from 1 to 31622400, got {ttl_secs}"
-            )));
-        }
+        check_cache_put(ckey, ttl_secs)?;
         let now = now_ms();
         let mut i = key(format!("CACHE#{}", sha256_hex(ckey.as_bytes())), "CACHE");
         if value.len() > INLINE_CACHE_MAX {

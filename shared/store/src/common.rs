@@ -1,8 +1,11 @@
-//! Helpers shared by both backends: clock, ids, key hashing, validation, cursors.
+//! Helpers shared by both backends: clock, ids, key hashing, validation, cursors, paging,
+//! visibility and the records both build the same way.
 //!
 //! Validation lives here rather than in each backend so that both refuse exactly the same
 //! inputs with exactly the same sentences (the conformance suite compares them), and so
-//! that nothing reaching DynamoDB can contain the `#` that separates key parts.
+//! that nothing reaching DynamoDB can contain the `#` that separates key parts. Paging
+//! ([`page_start`], [`page_of`]) and the visibility rules ([`can_see`], [`visible_model`],
+//! [`owned_model`], [`listed_to`]) live here for the same reason: one contract, one place.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -10,9 +13,16 @@ use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    CreditMemo, Millis, ModelMeta, ModelPatch, ModelRecord, PageRequest, Result, StoreError,
-    Visibility,
+    ArtifactRecord, CreditMemo, LedgerEntry, Millis, ModelMeta, ModelPatch, ModelRecord,
+    ModelVersionRecord, NewAccount, NewArtifact, NewModel, NewRun, NewVersion, Page, PageRequest,
+    RatingRecord, RatingSummary, Result, RunRecord, RunRepo, StoreError, Visibility,
 };
+
+/// Cache values above this size are written as blobs (DynamoDB items stop at 400 KB; the
+/// SQLite backend uses the same threshold so both behave alike).
+pub const INLINE_CACHE_MAX: usize = 256 * 1024;
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 3_600_000;
 
 /// Now, in milliseconds since the epoch.
 pub fn now_ms() -> Millis {
@@ -304,6 +314,35 @@ pub fn check_page(page: &PageRequest) -> Result<usize> {
     Ok(page.limit as usize)
 }
 
+/// Where a listing starts: the checked limit and the decoded cursor, if any (Invalid for a
+/// bad limit or a cursor this API did not return).
+pub fn page_start<C: DeserializeOwned>(page: &PageRequest) -> Result<(usize, Option<C>)> {
+    let limit = check_page(page)?;
+    let cursor = page.cursor.as_deref().map(decode_cursor).transpose()?;
+    Ok((limit, cursor))
+}
+
+/// One page from rows fetched `limit + 1` at a time: the first `limit` rows mapped by
+/// `item`, and the cursor of the last one kept when the extra row shows that more exist
+/// (so `next_cursor` is `None` exactly on the last page, in both backends).
+pub fn page_of<R, T>(
+    mut rows: Vec<R>,
+    limit: usize,
+    cursor_of: impl Fn(&R) -> String,
+    item: impl FnMut(R) -> T,
+) -> Page<T> {
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(cursor_of)
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(item).collect(),
+        next_cursor,
+    }
+}
+
 /// Checks a credit amount (1 ..= 1e12).
 pub fn check_amount(amount: i64) -> Result<()> {
     if (1..=1_000_000_000_000).contains(&amount) {
@@ -341,6 +380,36 @@ pub fn check_memo(memo: &CreditMemo) -> Result<()> {
 /// Whether `viewer` may read an item with this owner and visibility.
 pub fn can_see(owner: Option<&str>, visibility: Visibility, viewer: Option<&str>) -> bool {
     visibility != Visibility::Private || (owner.is_some() && owner == viewer)
+}
+
+/// Whether an item is listed on its owner's page (models, artifacts): every item for the
+/// owner (`own`), public ones for anyone else. The SQLite backend states the same rule in
+/// SQL as `(own OR visibility = 'public')`.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+pub fn listed_to(own: bool, visibility: Visibility) -> bool {
+    own || visibility == Visibility::Public
+}
+
+/// The model as `viewer` may see it: NotFound when missing or another user's private one.
+pub fn visible_model(
+    slug: &str,
+    model: Option<ModelRecord>,
+    viewer: Option<&str>,
+) -> Result<ModelRecord> {
+    match model {
+        Some(m) if can_see(m.owner_id.as_deref(), m.meta.visibility, viewer) => Ok(m),
+        _ => Err(StoreError::not_found("model", slug)),
+    }
+}
+
+/// A model `actor` can see, checked to be theirs: Forbidden when it belongs to another.
+pub fn owned_model(slug: &str, model: ModelRecord, actor: &str) -> Result<ModelRecord> {
+    if model.owner_id.as_deref() != Some(actor) {
+        return Err(StoreError::Forbidden(format!(
+            "model `{slug}` belongs to another user"
+        )));
+    }
+    Ok(model)
 }
 
 /// The lower-case text that `q` searches: slug, name, description and tags.
@@ -425,4 +494,235 @@ pub fn to_json<T: Serialize>(v: &T) -> Result<String> {
 #[cfg_attr(not(feature = "aws"), allow(dead_code))]
 pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Internal(format!("corrupt stored record: {e}")))
+}
+
+/// Checks what a new account carries, returning the normalized email.
+pub fn check_new_account(new: &NewAccount) -> Result<String> {
+    let email = normalize_email(&new.email)?;
+    check_hash(&new.api_key.hash)?;
+    check_prefix(&new.api_key.prefix)?;
+    if new.initial_credits < 0 {
+        return Err(invalid(format!(
+            "initial_credits must be 0 or more, got {}",
+            new.initial_credits
+        )));
+    }
+    Ok(email)
+}
+
+/// Checks a new model's slug, metadata, first changelog and parent slug.
+pub fn check_new_model(new: &NewModel) -> Result<()> {
+    check_slug("slug", &new.slug, 64)?;
+    check_meta(&new.meta)?;
+    check_changelog(&new.first_version.changelog)?;
+    if let Some(p) = &new.forked_from {
+        check_slug("forked_from", p, 64)?;
+    }
+    Ok(())
+}
+
+/// Version `version` of `slug` with this content, as both backends store it.
+pub fn version_record(
+    slug: &str,
+    version: u32,
+    content: &NewVersion,
+    created_by: Option<&str>,
+    now: Millis,
+) -> ModelVersionRecord {
+    ModelVersionRecord {
+        model_slug: slug.to_string(),
+        version,
+        dsl: content.dsl.clone(),
+        input_schema: content.input_schema.clone(),
+        changelog: content.changelog.clone(),
+        created_by: created_by.map(str::to_string),
+        created_at: now,
+    }
+}
+
+/// What every `record_run` does first: checks the run's ids, then answers the run
+/// recorded earlier with the same user and idempotency key (`Some`: record nothing), then
+/// checks the engine time (finite, ≥ 0).
+pub async fn replayed_run<S: RunRepo + ?Sized>(
+    store: &S,
+    run: &NewRun,
+) -> Result<Option<RunRecord>> {
+    check_id("user_id", &run.user_id)?;
+    check_slug("model_slug", &run.model_slug, 64)?;
+    if let Some(k) = &run.idempotency_key {
+        check_key("idempotency_key", k)?;
+        if let Some(prev) = store.find_idempotent_run(&run.user_id, k).await? {
+            return Ok(Some(prev));
+        }
+    }
+    if !run.runtime_ms.is_finite() || run.runtime_ms < 0.0 {
+        return Err(invalid(format!(
+            "runtime_ms must be a finite number ≥ 0, got {}",
+            run.runtime_ms
+        )));
+    }
+    Ok(None)
+}
+
+/// The record of run `id`, recorded at `now`; its output (if any) is stored under
+/// [`run_output_key`].
+pub fn run_record(id: String, run: &NewRun, now: Millis) -> RunRecord {
+    let (output_key, output_hash, output_size) = match &run.output {
+        Some(bytes) => (
+            Some(run_output_key(&id)),
+            Some(sha256_hex(bytes)),
+            bytes.len() as u64,
+        ),
+        None => (None, None, 0),
+    };
+    RunRecord {
+        id,
+        user_id: run.user_id.clone(),
+        model_slug: run.model_slug.clone(),
+        version: run.version,
+        inputs: run.inputs.clone(),
+        status: run.status,
+        error: run.error.clone(),
+        runtime_ms: run.runtime_ms,
+        cost: run.cost,
+        data_sources: run.data_sources.clone(),
+        output_key,
+        output_hash,
+        output_size,
+        created_at: now,
+    }
+}
+
+/// The wire name of a run status (`success` / `error`).
+pub fn run_status_str(s: auster_types::RunStatus) -> &'static str {
+    use auster_types::RunStatus;
+    match s {
+        RunStatus::Success => "success",
+        RunStatus::Error => "error",
+    }
+}
+
+/// Parses a stored run status.
+pub fn parse_run_status(s: &str) -> Option<auster_types::RunStatus> {
+    use auster_types::RunStatus;
+    match s {
+        "success" => Some(RunStatus::Success),
+        "error" => Some(RunStatus::Error),
+        _ => None,
+    }
+}
+
+/// The aggregate of a model's ratings, with the viewer's own.
+pub fn rating_summary_of(model: &ModelRecord, mine: Option<RatingRecord>) -> RatingSummary {
+    RatingSummary {
+        average: model.stats.rating_average(),
+        count: model.stats.rating_count,
+        mine,
+    }
+}
+
+/// Checks an artifact's title, summary and run id.
+pub fn check_new_artifact(new: &NewArtifact) -> Result<()> {
+    check_slug("slug", &new.slug, 80)?;
+    let t = new.title.trim().chars().count();
+    if !(1..=200).contains(&t) {
+        return Err(invalid(format!("title must be 1–200 characters, got {t}")));
+    }
+    let s = new.summary.chars().count();
+    if s > 4000 {
+        return Err(invalid(format!(
+            "summary must be at most 4000 characters, got {s}"
+        )));
+    }
+    check_id("run_id", &new.run_id)
+}
+
+/// The Conflict of a taken artifact slug.
+pub fn artifact_exists(slug: &str) -> StoreError {
+    StoreError::Conflict(format!("an artifact with slug `{slug}` exists"))
+}
+
+/// The record of a new artifact of a run of `model_slug`, its body stored under `body_key`.
+pub fn artifact_record(new: &NewArtifact, model_slug: String, body_key: String) -> ArtifactRecord {
+    ArtifactRecord {
+        slug: new.slug.clone(),
+        owner_id: new.owner_id.clone(),
+        run_id: new.run_id.clone(),
+        model_slug,
+        title: new.title.clone(),
+        summary: new.summary.clone(),
+        visibility: new.visibility,
+        views: 0,
+        body_key,
+        body_hash: sha256_hex(&new.body),
+        created_at: now_ms(),
+    }
+}
+
+/// The ledger entry of moving `delta` credits to `balance_after`, or PaymentRequired
+/// (nothing to write) when the balance `credits` is too small.
+pub fn ledger_entry(
+    user_id: &str,
+    seq: u64,
+    credits: i64,
+    delta: i64,
+    memo: &CreditMemo,
+    now: Millis,
+) -> Result<LedgerEntry> {
+    let balance_after = credits + delta;
+    if balance_after < 0 {
+        return Err(StoreError::PaymentRequired(format!(
+            "this needs {} credits and the balance is {credits}",
+            -delta
+        )));
+    }
+    Ok(LedgerEntry {
+        seq,
+        user_id: user_id.to_string(),
+        delta,
+        balance_after,
+        reason: memo.reason.clone(),
+        run_id: memo.run_id.clone(),
+        model_slug: memo.model_slug.clone(),
+        created_at: now,
+    })
+}
+
+/// Start of the fixed window of `window_ms` containing `now`.
+pub fn window_start(now: Millis, window_ms: i64) -> Millis {
+    now - now.rem_euclid(window_ms)
+}
+
+/// Checks quota arguments, returning the window in milliseconds.
+pub fn check_quota(key: &str, limit: u64, window_secs: u64) -> Result<i64> {
+    check_key("quota key", key)?;
+    if limit == 0 {
+        return Err(invalid("quota limit must be at least 1"));
+    }
+    if !(1..=366 * 86_400).contains(&window_secs) {
+        return Err(invalid(format!(
+            "quota window_secs must be from 1 to 31622400 (366 days), got {window_secs}"
+        )));
+    }
+    Ok(window_secs as i64 * 1000)
+}
+
+/// The RateLimited error of an exhausted window.
+pub fn rate_limited(key: &str, limit: u64, resets_at: Millis, now: Millis) -> StoreError {
+    let secs = ((resets_at - now).max(0) as u64).div_ceil(1000).max(1);
+    StoreError::RateLimited {
+        message: format!("quota `{key}` allows {limit} per window; try again in {secs} s"),
+        retry_after_secs: secs,
+    }
+}
+
+/// Checks a cache entry's key and time to live (1 s to 366 days).
+pub fn check_cache_put(key: &str, ttl_secs: u64) -> Result<()> {
+    check_key("cache key", key)?;
+    if !(1..=366 * 86_400).contains(&ttl_secs) {
+        return Err(invalid(format!(
+            "cache ttl_secs must be from 1 to 31622400, got {ttl_secs}"
+        )));
+    }
+    Ok(())
 }

@@ -13,11 +13,11 @@ use std::{
 };
 
 use async_trait::async_trait;
-use auster_types::{Difficulty, LabScope, RunStatus};
+use auster_types::{Difficulty, LabScope};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::common::*;
+use crate::common::{self, *};
 use crate::*;
 
 /// Schema migrations; entry `i` upgrades version `i` to `i + 1`.
@@ -96,11 +96,6 @@ pub const MIGRATIONS: &[&str] = &[
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
-
-/// Cache values above this size are written as blobs (same threshold as the aws backend).
-const INLINE_CACHE_MAX: usize = 256 * 1024;
-/// How long an idempotency key is remembered.
-const IDEMPOTENCY_TTL_MS: i64 = 24 * 3_600_000;
 
 /// The embedded store.
 pub struct SqliteStore {
@@ -273,6 +268,36 @@ impl SqliteStore {
         let path = self.blob_path(&key);
         let _ = tokio::task::spawn_blocking(move || std::fs::remove_file(path)).await;
     }
+
+    /// A keyset page of an owner's rows of `table` (`models`, `artifacts`: both keyed by
+    /// `created_at` and `slug`), newest first; others than the owner see public rows only
+    /// (the rule of [`listed_to`], in SQL).
+    async fn owner_page<T: OwnedRow>(
+        &self,
+        (table, cols): (&'static str, &'static str),
+        row: fn(&Row<'_>) -> rusqlite::Result<T>,
+        owner_id: &str,
+        viewer: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<T>> {
+        let (limit, cursor) = page_start(page)?;
+        let (owner, own) = (owner_id.to_string(), viewer == Some(owner_id));
+        self.call(move |c| {
+            let (t, k) = TimeCursor::resume(cursor);
+            let rows = c
+                .prepare_cached(&format!(
+                    "SELECT {cols} FROM {table} WHERE owner_id = ?1 AND (?2 OR visibility = 'public')
+                     AND (created_at < ?3 OR (created_at = ?3 AND slug < ?4))
+                     ORDER BY created_at DESC, slug DESC LIMIT ?5"
+                ))
+                .and_then(|mut st| {
+                    st.query_map(params![owner, own, t, k, limit as i64 + 1], row)?
+                        .collect()
+                });
+            collect(rows, limit, T::position)
+        })
+        .await
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -373,21 +398,6 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<ModelVersionRecord> {
 const RUN_COLS: &str = "id, user_id, model_slug, version, inputs, status, error, runtime_ms, \
     cost, data_sources, output_key, output_hash, output_size, created_at";
 
-fn status_str(s: RunStatus) -> &'static str {
-    match s {
-        RunStatus::Success => "success",
-        RunStatus::Error => "error",
-    }
-}
-
-fn parse_status(s: &str) -> Option<RunStatus> {
-    match s {
-        "success" => Some(RunStatus::Success),
-        "error" => Some(RunStatus::Error),
-        _ => None,
-    }
-}
-
 fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
         id: r.get(0)?,
@@ -395,7 +405,7 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
         model_slug: r.get(2)?,
         version: r.get::<_, i64>(3)? as u32,
         inputs: json_col(r.get(4)?)?,
-        status: parse_enum("status", &r.get::<_, String>(5)?, parse_status)?,
+        status: parse_enum("status", &r.get::<_, String>(5)?, parse_run_status)?,
         error: r.get(6)?,
         runtime_ms: r.get(7)?,
         cost: r.get::<_, i64>(8)? as u32,
@@ -466,21 +476,12 @@ fn load_model(c: &Connection, slug: &str) -> Result<Option<ModelRecord>> {
 
 /// The model as `viewer` may see it.
 fn visible_model(c: &Connection, slug: &str, viewer: Option<&str>) -> Result<ModelRecord> {
-    match load_model(c, slug)? {
-        Some(m) if can_see(m.owner_id.as_deref(), m.meta.visibility, viewer) => Ok(m),
-        _ => Err(StoreError::not_found("model", slug)),
-    }
+    common::visible_model(slug, load_model(c, slug)?, viewer)
 }
 
 /// The model `actor` may change: NotFound when invisible, Forbidden when not theirs.
 fn owned_model(c: &Connection, slug: &str, actor: &str) -> Result<ModelRecord> {
-    let m = visible_model(c, slug, Some(actor))?;
-    if m.owner_id.as_deref() != Some(actor) {
-        return Err(StoreError::Forbidden(format!(
-            "model `{slug}` belongs to another user"
-        )));
-    }
-    Ok(m)
+    common::owned_model(slug, visible_model(c, slug, Some(actor))?, actor)
 }
 
 fn load_account(c: &Connection, user_id: &str) -> Result<Account> {
@@ -503,11 +504,7 @@ fn rating_summary_tx(c: &Connection, slug: &str, viewer: Option<&str>) -> Result
             .map_err(db_err)?,
         None => None,
     };
-    Ok(RatingSummary {
-        average: m.stats.rating_average(),
-        count: m.stats.rating_count,
-        mine,
-    })
+    Ok(rating_summary_of(&m, mine))
 }
 
 fn insert_version(
@@ -524,15 +521,7 @@ fn insert_version(
         params![slug, version as i64, to_json(&v.dsl)?, to_json(&v.input_schema)?, v.changelog, by, now],
     )
     .map_err(db_err)?;
-    Ok(ModelVersionRecord {
-        model_slug: slug.to_string(),
-        version,
-        dsl: v.dsl.clone(),
-        input_schema: v.input_schema.clone(),
-        changelog: v.changelog.clone(),
-        created_by: by.map(str::to_string),
-        created_at: now,
-    })
+    Ok(version_record(slug, version, v, by, now))
 }
 
 /// Moves credits by `delta` with its ledger entry, in the caller's transaction.
@@ -551,23 +540,16 @@ fn move_credits(
         })
         .map_err(db_err)?
         .ok_or_else(|| StoreError::not_found("account", user_id))?;
-    let balance = credits + delta;
-    if balance < 0 {
-        return Err(StoreError::PaymentRequired(format!(
-            "this needs {} credits and the balance is {credits}",
-            -delta
-        )));
-    }
-    let seq = seq + 1;
+    let e = ledger_entry(user_id, seq as u64 + 1, credits, delta, memo, now)?;
     c.prepare_cached("UPDATE accounts SET credits = ?2, ledger_seq = ?3 WHERE id = ?1")
-        .and_then(|mut s| s.execute(params![user_id, balance, seq]))
+        .and_then(|mut s| s.execute(params![user_id, e.balance_after, e.seq as i64]))
         .map_err(db_err)?;
     c.prepare_cached(
         "INSERT INTO ledger (user_id, seq, delta, balance_after, reason, run_id, model_slug, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut s| {
-        s.execute(params![user_id, seq, delta, balance, memo.reason, memo.run_id, memo.model_slug, now])
+        s.execute(params![user_id, e.seq as i64, delta, e.balance_after, e.reason, e.run_id, e.model_slug, now])
     })
     .map_err(db_err)?;
     if delta < 0 {
@@ -578,16 +560,7 @@ fn move_credits(
         .and_then(|mut s| s.execute(params![user_id, day_of(now), -delta]))
         .map_err(db_err)?;
     }
-    Ok(LedgerEntry {
-        seq: seq as u64,
-        user_id: user_id.to_string(),
-        delta,
-        balance_after: balance,
-        reason: memo.reason.clone(),
-        run_id: memo.run_id.clone(),
-        model_slug: memo.model_slug.clone(),
-        created_at: now,
-    })
+    Ok(e)
 }
 
 /// Keyset cursor of an owner-scoped list: the last item's (time, tie-breaker).
@@ -614,19 +587,52 @@ fn sort_name(s: ModelSort) -> &'static str {
     }
 }
 
+impl TimeCursor {
+    /// Where a newest-first listing resumes: just after the cursor's item, or at the top.
+    fn resume(cursor: Option<TimeCursor>) -> (i64, String) {
+        cursor
+            .map(|c| (c.t, c.k))
+            .unwrap_or((i64::MAX, String::new()))
+    }
+}
+
+/// A row of an owner-scoped table listed by [`SqliteStore::owner_page`].
+trait OwnedRow: Send + 'static {
+    /// Its position in the listing: creation time and slug.
+    fn position(&self) -> TimeCursor;
+}
+
+impl OwnedRow for ModelRecord {
+    fn position(&self) -> TimeCursor {
+        TimeCursor {
+            t: self.created_at,
+            k: self.slug.clone(),
+        }
+    }
+}
+
+impl OwnedRow for ArtifactRecord {
+    fn position(&self) -> TimeCursor {
+        TimeCursor {
+            t: self.created_at,
+            k: self.slug.clone(),
+        }
+    }
+}
+
+/// A page of rows fetched `limit + 1` at a time (see [`page_of`]), with the cursor of the
+/// last one kept.
 fn collect<T>(
     rows: rusqlite::Result<Vec<T>>,
     limit: usize,
-    cursor_of: impl Fn(&T) -> String,
+    cursor_of: impl Fn(&T) -> TimeCursor,
 ) -> Result<Page<T>> {
-    let mut items = rows.map_err(db_err)?;
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(&cursor_of)
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(page_of(
+        rows.map_err(db_err)?,
+        limit,
+        |r| encode_cursor(&cursor_of(r)),
+        |r| r,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -636,15 +642,7 @@ fn collect<T>(
 #[async_trait]
 impl AccountRepo for SqliteStore {
     async fn create_account(&self, new: NewAccount) -> Result<Account> {
-        let email = normalize_email(&new.email)?;
-        check_hash(&new.api_key.hash)?;
-        check_prefix(&new.api_key.prefix)?;
-        if new.initial_credits < 0 {
-            return Err(StoreError::Invalid(format!(
-                "initial_credits must be 0 or more, got {}",
-                new.initial_credits
-            )));
-        }
+        let email = check_new_account(&new)?;
         self.tx(move |c| {
             let taken: bool = c
                 .query_row("SELECT EXISTS (SELECT 1 FROM accounts WHERE email = ?1)", [&email], |r| r.get(0))
@@ -813,12 +811,7 @@ impl KeyRepo for SqliteStore {
 #[async_trait]
 impl ModelRepo for SqliteStore {
     async fn create_model(&self, new: NewModel) -> Result<ModelRecord> {
-        check_slug("slug", &new.slug, 64)?;
-        check_meta(&new.meta)?;
-        check_changelog(&new.first_version.changelog)?;
-        if let Some(p) = &new.forked_from {
-            check_slug("forked_from", p, 64)?;
-        }
+        check_new_model(&new)?;
         self.tx(move |c| {
             if let Some(parent) = &new.forked_from {
                 visible_model(c, parent, new.owner_id.as_deref())?;
@@ -984,10 +977,8 @@ impl ModelRepo for SqliteStore {
         query: &ModelQuery,
         page: &PageRequest,
     ) -> Result<Page<ModelRecord>> {
-        let limit = check_page(page)?;
         let sort = query.sort;
-        let cursor: Option<CatalogCursor> =
-            page.cursor.as_deref().map(decode_cursor).transpose()?;
+        let (limit, cursor) = page_start::<CatalogCursor>(page)?;
         if let Some(cur) = &cursor {
             if cur.o != sort_name(sort) {
                 return Err(StoreError::Invalid(
@@ -1038,10 +1029,10 @@ impl ModelRepo for SqliteStore {
                     st.query_map(rusqlite::params_from_iter(args), |r| Ok((model_row(r)?, r.get(20)?)))?
                         .collect()
                 });
-            let page = collect(rows, limit, |(m, v)| {
+            let cursor_of = |(m, v): &(ModelRecord, f64)| {
                 encode_cursor(&CatalogCursor { o: sort_name(sort).into(), v: *v, s: m.slug.clone() })
-            })?;
-            Ok(Page { items: page.items.into_iter().map(|(m, _)| m).collect(), next_cursor: page.next_cursor })
+            };
+            Ok(page_of(rows.map_err(db_err)?, limit, cursor_of, |(m, _)| m))
         })
         .await
     }
@@ -1052,69 +1043,25 @@ impl ModelRepo for SqliteStore {
         viewer: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<ModelRecord>> {
-        let limit = check_page(page)?;
-        let cursor: Option<TimeCursor> = page.cursor.as_deref().map(decode_cursor).transpose()?;
-        let (o, own) = (owner_id.to_string(), viewer == Some(owner_id));
-        self.call(move |c| {
-            let (t, k) = cursor.map(|c| (c.t, c.k)).unwrap_or((i64::MAX, String::new()));
-            let rows = c
-                .prepare_cached(&format!(
-                    "SELECT {MODEL_COLS} FROM models WHERE owner_id = ?1 AND (?2 OR visibility = 'public')
-                     AND (created_at < ?3 OR (created_at = ?3 AND slug < ?4))
-                     ORDER BY created_at DESC, slug DESC LIMIT ?5"
-                ))
-                .and_then(|mut st| st.query_map(params![o, own, t, k, limit as i64 + 1], model_row)?.collect());
-            collect(rows, limit, |m: &ModelRecord| encode_cursor(&TimeCursor { t: m.created_at, k: m.slug.clone() }))
-        })
-        .await
+        self.owner_page(("models", MODEL_COLS), model_row, owner_id, viewer, page)
+            .await
     }
 }
 
 #[async_trait]
 impl RunRepo for SqliteStore {
     async fn record_run(&self, run: NewRun) -> Result<RunRecord> {
-        check_id("user_id", &run.user_id)?;
-        check_slug("model_slug", &run.model_slug, 64)?;
-        if let Some(k) = &run.idempotency_key {
-            check_key("idempotency_key", k)?;
-            if let Some(prev) = self.find_idempotent_run(&run.user_id, k).await? {
-                return Ok(prev);
-            }
-        }
-        if !run.runtime_ms.is_finite() || run.runtime_ms < 0.0 {
-            return Err(StoreError::Invalid(format!(
-                "runtime_ms must be a finite number ≥ 0, got {}",
-                run.runtime_ms
-            )));
+        if let Some(prev) = replayed_run(self, &run).await? {
+            return Ok(prev);
         }
         let id = new_id();
-        let (output_key, output_hash, output_size) = match &run.output {
-            Some(bytes) => {
-                let key = run_output_key(&id);
-                // Blob first: a crash after this leaves an orphan file, never a run
-                // pointing at nothing.
-                self.write_blob(key.clone(), bytes.clone()).await?;
-                (Some(key), Some(sha256_hex(bytes)), bytes.len() as u64)
-            }
-            None => (None, None, 0),
-        };
+        if let Some(bytes) = &run.output {
+            // Blob first: a crash after this leaves an orphan file, never a run
+            // pointing at nothing.
+            self.write_blob(run_output_key(&id), bytes.clone()).await?;
+        }
         let now = now_ms();
-        let rec = RunRecord {
-            id: id.clone(),
-            user_id: run.user_id.clone(),
-            model_slug: run.model_slug.clone(),
-            version: run.version,
-            inputs: run.inputs.clone(),
-            status: run.status,
-            error: run.error.clone(),
-            runtime_ms: run.runtime_ms,
-            cost: run.cost,
-            data_sources: run.data_sources.clone(),
-            output_key,
-            output_hash,
-            output_size,
-            created_at: now,
-        };
+        let rec = run_record(id, &run, now);
         let idem = run
             .idempotency_key
             .as_deref()
@@ -1153,7 +1100,7 @@ impl RunRepo for SqliteStore {
                         r.model_slug,
                         r.version as i64,
                         serde_json::to_string(&r.inputs).unwrap_or_default(),
-                        status_str(r.status),
+                        run_status_str(r.status),
                         r.error,
                         r.runtime_ms,
                         r.cost as i64,
@@ -1249,8 +1196,7 @@ impl RunRepo for SqliteStore {
     }
 
     async fn list_user_runs(&self, user_id: &str, page: &PageRequest) -> Result<Page<RunRecord>> {
-        let limit = check_page(page)?;
-        let cursor: Option<TimeCursor> = page.cursor.as_deref().map(decode_cursor).transpose()?;
+        let (limit, cursor) = page_start::<TimeCursor>(page)?;
         let u = user_id.to_string();
         self.call(move |c| {
             let after = cursor.map(|c| c.k).unwrap_or_else(|| "~".into());
@@ -1259,7 +1205,7 @@ impl RunRepo for SqliteStore {
                     "SELECT {RUN_COLS} FROM runs WHERE user_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
                 ))
                 .and_then(|mut st| st.query_map(params![u, after, limit as i64 + 1], run_row)?.collect());
-            collect(rows, limit, |r: &RunRecord| encode_cursor(&TimeCursor { t: 0, k: r.id.clone() }))
+            collect(rows, limit, |r: &RunRecord| TimeCursor { t: 0, k: r.id.clone() })
         })
         .await
     }
@@ -1355,11 +1301,10 @@ impl SocialRepo for SqliteStore {
     }
 
     async fn list_saves(&self, user_id: &str, page: &PageRequest) -> Result<Page<ModelRecord>> {
-        let limit = check_page(page)?;
-        let cursor: Option<TimeCursor> = page.cursor.as_deref().map(decode_cursor).transpose()?;
+        let (limit, cursor) = page_start(page)?;
         let u = user_id.to_string();
         self.call(move |c| {
-            let (t, k) = cursor.map(|c| (c.t, c.k)).unwrap_or((i64::MAX, String::new()));
+            let (t, k) = TimeCursor::resume(cursor);
             // Saves of deleted or since-hidden models are skipped (the aws backend keeps
             // such saves too and filters them the same way).
             let rows: rusqlite::Result<Vec<(ModelRecord, i64)>> = c
@@ -1370,8 +1315,8 @@ impl SocialRepo for SqliteStore {
                      ORDER BY s.saved_at DESC, s.model_slug DESC LIMIT ?4"
                 ))
                 .and_then(|mut st| st.query_map(params![u, t, k, limit as i64 + 1], |r| Ok((model_row(r)?, r.get(20)?)))?.collect());
-            let p = collect(rows, limit, |(m, t)| encode_cursor(&TimeCursor { t: *t, k: m.slug.clone() }))?;
-            Ok(Page { items: p.items.into_iter().map(|(m, _)| m).collect(), next_cursor: p.next_cursor })
+            let cursor_of = |(m, t): &(ModelRecord, i64)| encode_cursor(&TimeCursor { t: *t, k: m.slug.clone() });
+            Ok(page_of(rows.map_err(db_err)?, limit, cursor_of, |(m, _)| m))
         })
         .await
     }
@@ -1439,14 +1384,11 @@ impl SocialRepo for SqliteStore {
     }
 
     async fn list_ratings(&self, slug: &str, page: &PageRequest) -> Result<Page<RatingRecord>> {
-        let limit = check_page(page)?;
-        let cursor: Option<TimeCursor> = page.cursor.as_deref().map(decode_cursor).transpose()?;
+        let (limit, cursor) = page_start(page)?;
         let s = slug.to_string();
         self.call(move |c| {
             visible_model(c, &s, None)?;
-            let (t, k) = cursor
-                .map(|c| (c.t, c.k))
-                .unwrap_or((i64::MAX, String::new()));
+            let (t, k) = TimeCursor::resume(cursor);
             let rows = c
                 .prepare_cached(&format!(
                     "SELECT {RATING_COLS} FROM ratings WHERE model_slug = ?1
@@ -1457,11 +1399,9 @@ impl SocialRepo for SqliteStore {
                     st.query_map(params![s, t, k, limit as i64 + 1], rating_row)?
                         .collect()
                 });
-            collect(rows, limit, |r: &RatingRecord| {
-                encode_cursor(&TimeCursor {
-                    t: r.updated_at,
-                    k: r.user_id.clone(),
-                })
+            collect(rows, limit, |r: &RatingRecord| TimeCursor {
+                t: r.updated_at,
+                k: r.user_id.clone(),
             })
         })
         .await
@@ -1471,8 +1411,7 @@ impl SocialRepo for SqliteStore {
 #[async_trait]
 impl ArtifactRepo for SqliteStore {
     async fn create_artifact(&self, new: NewArtifact) -> Result<ArtifactRecord> {
-        check_slug("slug", &new.slug, 80)?;
-        check_common_artifact(&new)?;
+        check_new_artifact(&new)?;
         let run = self.get_run(&new.run_id, &new.owner_id).await?;
         let exists = {
             let s = new.slug.clone();
@@ -1487,26 +1426,11 @@ impl ArtifactRepo for SqliteStore {
             .await?
         };
         if exists {
-            return Err(StoreError::Conflict(format!(
-                "an artifact with slug `{}` exists",
-                new.slug
-            )));
+            return Err(artifact_exists(&new.slug));
         }
         let body_key = artifact_body_key(&new.slug);
         self.write_blob(body_key.clone(), new.body.clone()).await?;
-        let rec = ArtifactRecord {
-            slug: new.slug.clone(),
-            owner_id: new.owner_id.clone(),
-            run_id: new.run_id.clone(),
-            model_slug: run.model_slug,
-            title: new.title.clone(),
-            summary: new.summary.clone(),
-            visibility: new.visibility,
-            views: 0,
-            body_key: body_key.clone(),
-            body_hash: sha256_hex(&new.body),
-            created_at: now_ms(),
-        };
+        let rec = artifact_record(&new, run.model_slug, body_key.clone());
         let r = rec.clone();
         let res = self
             .tx(move |c| {
@@ -1517,7 +1441,7 @@ impl ArtifactRepo for SqliteStore {
                     )
                     .map_err(db_err)?;
                 if n == 0 {
-                    return Err(StoreError::Conflict(format!("an artifact with slug `{}` exists", r.slug)));
+                    return Err(artifact_exists(&r.slug));
                 }
                 Ok(())
             })
@@ -1573,39 +1497,15 @@ impl ArtifactRepo for SqliteStore {
         viewer: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<ArtifactRecord>> {
-        let limit = check_page(page)?;
-        let cursor: Option<TimeCursor> = page.cursor.as_deref().map(decode_cursor).transpose()?;
-        let (o, own) = (owner_id.to_string(), viewer == Some(owner_id));
-        self.call(move |c| {
-            let (t, k) = cursor.map(|c| (c.t, c.k)).unwrap_or((i64::MAX, String::new()));
-            let rows = c
-                .prepare_cached(&format!(
-                    "SELECT {ARTIFACT_COLS} FROM artifacts WHERE owner_id = ?1 AND (?2 OR visibility = 'public')
-                     AND (created_at < ?3 OR (created_at = ?3 AND slug < ?4))
-                     ORDER BY created_at DESC, slug DESC LIMIT ?5"
-                ))
-                .and_then(|mut st| st.query_map(params![o, own, t, k, limit as i64 + 1], artifact_row)?.collect());
-            collect(rows, limit, |a: &ArtifactRecord| encode_cursor(&TimeCursor { t: a.created_at, k: a.slug.clone() }))
-        })
+        self.owner_page(
+            ("artifacts", ARTIFACT_COLS),
+            artifact_row,
+            owner_id,
+            viewer,
+            page,
+        )
         .await
     }
-}
-
-/// Checks an artifact's title and summary.
-pub(crate) fn check_common_artifact(new: &NewArtifact) -> Result<()> {
-    let t = new.title.trim().chars().count();
-    if !(1..=200).contains(&t) {
-        return Err(StoreError::Invalid(format!(
-            "title must be 1–200 characters, got {t}"
-        )));
-    }
-    let s = new.summary.chars().count();
-    if s > 4000 {
-        return Err(StoreError::Invalid(format!(
-            "summary must be at most 4000 characters, got {s}"
-        )));
-    }
-    check_id("run_id", &new.run_id)
 }
 
 #[async_trait]
@@ -1637,8 +1537,7 @@ impl CreditRepo for SqliteStore {
     }
 
     async fn list_ledger(&self, user_id: &str, page: &PageRequest) -> Result<Page<LedgerEntry>> {
-        let limit = check_page(page)?;
-        let cursor: Option<TimeCursor> = page.cursor.as_deref().map(decode_cursor).transpose()?;
+        let (limit, cursor) = page_start::<TimeCursor>(page)?;
         let u = user_id.to_string();
         self.call(move |c| {
             let before = cursor.map(|c| c.t).unwrap_or(i64::MAX);
@@ -1647,37 +1546,9 @@ impl CreditRepo for SqliteStore {
                     "SELECT {LEDGER_COLS} FROM ledger WHERE user_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
                 ))
                 .and_then(|mut st| st.query_map(params![u, before, limit as i64 + 1], ledger_row)?.collect());
-            collect(rows, limit, |e: &LedgerEntry| encode_cursor(&TimeCursor { t: e.seq as i64, k: String::new() }))
+            collect(rows, limit, |e: &LedgerEntry| TimeCursor { t: e.seq as i64, k: String::new() })
         })
         .await
-    }
-}
-
-/// Start of the fixed window of `window_ms` containing `now`.
-pub(crate) fn window_start(now: Millis, window_ms: i64) -> Millis {
-    now - now.rem_euclid(window_ms)
-}
-
-/// Checks quota arguments, returning the window in milliseconds.
-pub(crate) fn check_quota(key: &str, limit: u64, window_secs: u64) -> Result<i64> {
-    check_key("quota key", key)?;
-    if limit == 0 {
-        return Err(StoreError::Invalid("quota limit must be at least 1".into()));
-    }
-    if !(1..=366 * 86_400).contains(&window_secs) {
-        return Err(StoreError::Invalid(format!(
-            "quota window_secs must be from 1 to 31622400 (366 days), got {window_secs}"
-        )));
-    }
-    Ok(window_secs as i64 * 1000)
-}
-
-/// The RateLimited error of an exhausted window.
-pub(crate) fn rate_limited(key: &str, limit: u64, resets_at: Millis, now: Millis) -> StoreError {
-    let secs = ((resets_at - now).max(0) as u64).div_ceil(1000).max(1);
-    StoreError::RateLimited {
-        message: format!("quota `{key}` allows {limit} per window; try again in {secs} s"),
-        retry_after_secs: secs,
     }
 }
 
@@ -1765,12 +1636,7 @@ impl CacheRepo for SqliteStore {
     }
 
     async fn cache_put(&self, key: &str, value: &[u8], ttl_secs: u64) -> Result<()> {
-        check_key("cache key", key)?;
-        if !(1..=366 * 86_400).contains(&ttl_secs) {
-            return Err(StoreError::Invalid(format!(
-                "cache ttl_secs must be from 1 to 31622400, got {ttl_secs}"
-            )));
-        }
+        check_cache_put(key, ttl_secs)?;
         let (inline, blob) = if value.len() > INLINE_CACHE_MAX {
             let b = cache_blob_key(key);
             self.write_blob(b.clone(), value.to_vec()).await?;
