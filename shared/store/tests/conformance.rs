@@ -60,6 +60,49 @@ fn cat(e: &StoreError) -> ErrorCategory {
     e.category()
 }
 
+/// Asserts that a call was refused with a sentence naming `word`.
+#[track_caller]
+fn assert_refused<T: std::fmt::Debug>(r: Result<T>, word: &str) {
+    let e = r.unwrap_err();
+    assert!(e.to_string().contains(word), "expected `{word}` in: {e}");
+}
+
+/// A sign-up with a fresh key.
+fn signup(email: &str, initial_credits: i64) -> NewAccount {
+    NewAccount {
+        email: email.into(),
+        plan: Plan::Free,
+        initial_credits,
+        api_key: generate_api_key(None).new_key,
+    }
+}
+
+/// A public econ model named `x` (for create calls expected to fail on the slug).
+fn public_model(slug: &str, owner: &str) -> NewModel {
+    new_model(
+        slug,
+        Some(owner),
+        meta("x", LabScope::Econ, Visibility::Public),
+    )
+}
+
+/// A fork of `parent` named `slug`.
+fn fork(slug: &str, owner: &str, vis: Visibility, parent: &str) -> NewModel {
+    let mut f = new_model(slug, Some(owner), meta(slug, LabScope::Econ, vis));
+    f.forked_from = Some(parent.into());
+    f
+}
+
+/// The page of `limit` after `cursor`.
+fn after(limit: u32, cursor: Option<String>) -> PageRequest {
+    PageRequest { limit, cursor }
+}
+
+/// The slugs of a page's items, in order.
+fn slugs<T>(items: &[T], slug: fn(&T) -> &str) -> Vec<&str> {
+    items.iter().map(slug).collect()
+}
+
 async fn accounts_and_keys(s: Arc<dyn Store>) {
     let k = generate_api_key(Some("laptop".into()));
     assert!(k.plaintext.starts_with("ak_") && k.plaintext.len() == 51);
@@ -85,24 +128,11 @@ async fn accounts_and_keys(s: Arc<dyn Store>) {
     );
     // One account per address, whatever the case.
     let dup = s
-        .create_account(NewAccount {
-            email: "alice@EXAMPLE.com".into(),
-            plan: Plan::Free,
-            initial_credits: 0,
-            api_key: generate_api_key(None).new_key,
-        })
+        .create_account(signup("alice@EXAMPLE.com", 0))
         .await
         .unwrap_err();
     assert_eq!(cat(&dup), ErrorCategory::Conflict, "{dup}");
-    let bad = s
-        .create_account(NewAccount {
-            email: "no-at-sign".into(),
-            plan: Plan::Free,
-            initial_credits: 0,
-            api_key: generate_api_key(None).new_key,
-        })
-        .await
-        .unwrap_err();
+    let bad = s.create_account(signup("no-at-sign", 0)).await.unwrap_err();
     assert_eq!(cat(&bad), ErrorCategory::Invalid);
     assert!(bad.to_string().contains("email"), "{bad}");
     // The signup grant is the first ledger entry.
@@ -165,31 +195,23 @@ async fn models_versions_and_access(s: Arc<dyn Store>) {
     );
     assert_eq!(s.get_model("alpha", None).await.unwrap(), m);
     let dup = s
-        .create_model(new_model(
-            "alpha",
-            Some(&b.id),
-            meta("x", LabScope::Econ, Visibility::Public),
-        ))
+        .create_model(public_model("alpha", &b.id))
         .await
         .unwrap_err();
     assert_eq!(cat(&dup), ErrorCategory::Conflict);
     let bad = s
-        .create_model(new_model(
-            "Bad Slug",
-            Some(&a.id),
-            meta("x", LabScope::Econ, Visibility::Public),
-        ))
+        .create_model(public_model("Bad Slug", &a.id))
         .await
         .unwrap_err();
     assert_eq!(cat(&bad), ErrorCategory::Invalid);
     assert!(bad.to_string().contains("slug"), "{bad}");
     let mut long = meta("x", LabScope::Econ, Visibility::Public);
     long.name = String::new();
-    let e = s
-        .create_model(new_model("empty-name", Some(&a.id), long))
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("name"), "{e}");
+    assert_refused(
+        s.create_model(new_model("empty-name", Some(&a.id), long))
+            .await,
+        "name",
+    );
 
     // Only the owner changes it: others get Forbidden on a public model.
     let patch = ModelPatch {
@@ -388,82 +410,67 @@ async fn catalogue_filters_sorts_and_pages(s: Arc<dyn Store>) {
         vec!["m-econ-1", "m-deriv", "m-econ-2", "m-both", "m-crypto"],
         "popular, public only"
     );
-    assert_eq!(
-        list(
+    let filtered: [(ModelQuery, Vec<&str>, &str); 7] = [
+        (
             ModelQuery {
                 lab: Some(LabScope::Econ),
                 ..Default::default()
             },
-            50
-        )
-        .await,
-        vec!["m-econ-1", "m-econ-2", "m-both"],
-        "lab econ includes `both`"
-    );
-    assert_eq!(
-        list(
+            vec!["m-econ-1", "m-econ-2", "m-both"],
+            "lab econ includes `both`",
+        ),
+        (
             ModelQuery {
                 tag: Some("trend".into()),
                 ..Default::default()
             },
-            50
-        )
-        .await,
-        vec!["m-econ-1", "m-both"]
-    );
-    assert_eq!(
-        list(
+            vec!["m-econ-1", "m-both"],
+            "tag",
+        ),
+        (
             ModelQuery {
                 difficulty: Some(Difficulty::Basic),
                 ..Default::default()
             },
-            50
-        )
-        .await,
-        vec!["m-econ-1", "m-both", "m-crypto"]
-    );
-    assert_eq!(
-        list(
+            vec!["m-econ-1", "m-both", "m-crypto"],
+            "difficulty",
+        ),
+        (
             ModelQuery {
                 q: Some("volatility".into()),
                 ..Default::default()
             },
-            50
-        )
-        .await,
-        vec!["m-deriv"]
-    );
-    assert_eq!(
-        list(
+            vec!["m-deriv"],
+            "text in the description, any case",
+        ),
+        (
             ModelQuery {
                 q: Some("M-CRYPTO".into()),
                 ..Default::default()
             },
-            50
-        )
-        .await,
-        vec!["m-crypto"]
-    );
-    assert!(list(
-        ModelQuery {
-            q: Some("m-unlisted".into()),
-            ..Default::default()
-        },
-        50
-    )
-    .await
-    .is_empty());
-    assert_eq!(
-        list(
+            vec!["m-crypto"],
+            "text in the slug, any case",
+        ),
+        (
+            ModelQuery {
+                q: Some("m-unlisted".into()),
+                ..Default::default()
+            },
+            vec![],
+            "unlisted models are never listed",
+        ),
+        (
             ModelQuery {
                 sort: ModelSort::New,
                 ..Default::default()
             },
-            50
-        )
-        .await,
-        vec!["m-both", "m-crypto", "m-deriv", "m-econ-2", "m-econ-1"]
-    );
+            vec!["m-both", "m-crypto", "m-deriv", "m-econ-2", "m-econ-1"],
+            "newest first",
+        ),
+    ];
+    for (q, want, what) in filtered {
+        assert_eq!(list(q, 50).await, want, "{what}");
+    }
     // Ratings order: 5.0, 4.0, 3.0, then unrated ones.
     for (slug, stars) in [("m-crypto", 5), ("m-econ-2", 3), ("m-both", 4)] {
         s.rate_model(&u.id, slug, stars, None).await.unwrap();
@@ -509,29 +516,14 @@ async fn catalogue_filters_sorts_and_pages(s: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(p1.items.len(), 2);
     let p2 = s
-        .list_public_models(
-            &q,
-            &PageRequest {
-                limit: 2,
-                cursor: p1.next_cursor.clone(),
-            },
-        )
+        .list_public_models(&q, &after(2, p1.next_cursor.clone()))
         .await
         .unwrap();
-    assert_eq!(
-        p2.items.iter().map(|m| m.slug.as_str()).collect::<Vec<_>>(),
-        vec!["m-both"]
-    );
+    assert_eq!(slugs(&p2.items, |m| &m.slug), vec!["m-both"]);
     assert!(p2.next_cursor.is_none());
     // Cursors are opaque and checked.
     let bad = s
-        .list_public_models(
-            &ModelQuery::default(),
-            &PageRequest {
-                limit: 2,
-                cursor: Some("zz".into()),
-            },
-        )
+        .list_public_models(&ModelQuery::default(), &after(2, Some("zz".into())))
         .await
         .unwrap_err();
     assert_eq!(cat(&bad), ErrorCategory::Invalid);
@@ -540,22 +532,16 @@ async fn catalogue_filters_sorts_and_pages(s: Arc<dyn Store>) {
         ..Default::default()
     };
     let e = s
-        .list_public_models(
-            &other_sort,
-            &PageRequest {
-                limit: 2,
-                cursor: p1.next_cursor,
-            },
-        )
+        .list_public_models(&other_sort, &after(2, p1.next_cursor))
         .await
         .unwrap_err();
     assert_eq!(cat(&e), ErrorCategory::Invalid);
     for limit in [0, 101] {
-        let e = s
-            .list_public_models(&ModelQuery::default(), &PageRequest::first(limit))
-            .await
-            .unwrap_err();
-        assert!(e.to_string().contains("limit"), "{e}");
+        assert_refused(
+            s.list_public_models(&ModelQuery::default(), &PageRequest::first(limit))
+                .await,
+            "limit",
+        );
     }
     // A user's models: all for the owner, public ones for others, newest first.
     let mine = s
@@ -569,29 +555,15 @@ async fn catalogue_filters_sorts_and_pages(s: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(
-        theirs
-            .items
-            .iter()
-            .map(|m| m.slug.as_str())
-            .collect::<Vec<_>>(),
+        slugs(&theirs.items, |m| &m.slug),
         vec!["m-both", "m-crypto", "m-deriv"]
     );
     let rest = s
-        .list_user_models(
-            &a.id,
-            None,
-            &PageRequest {
-                limit: 3,
-                cursor: theirs.next_cursor,
-            },
-        )
+        .list_user_models(&a.id, None, &after(3, theirs.next_cursor))
         .await
         .unwrap();
     assert_eq!(
-        rest.items
-            .iter()
-            .map(|m| m.slug.as_str())
-            .collect::<Vec<_>>(),
+        slugs(&rest.items, |m| &m.slug),
         vec!["m-econ-2", "m-econ-1"]
     );
     assert!(rest.next_cursor.is_none());
@@ -602,21 +574,13 @@ async fn forks(s: Arc<dyn Store>) {
     let b = account(&s, "b", 0).await;
     model(&s, "parent", &a.id, Visibility::Public).await;
     model(&s, "hidden", &a.id, Visibility::Private).await;
-    let mut f = new_model(
-        "child",
-        Some(&b.id),
-        meta("child", LabScope::Econ, Visibility::Private),
-    );
-    f.forked_from = Some("parent".into());
-    let c = s.create_model(f).await.unwrap();
+    let c = s
+        .create_model(fork("child", &b.id, Visibility::Private, "parent"))
+        .await
+        .unwrap();
     assert_eq!(c.forked_from.as_deref(), Some("parent"));
     assert_eq!(s.get_model("parent", None).await.unwrap().stats.forks, 1);
-    let mut f = new_model(
-        "child2",
-        Some(&b.id),
-        meta("child2", LabScope::Econ, Visibility::Public),
-    );
-    f.forked_from = Some("hidden".into());
+    let f = fork("child2", &b.id, Visibility::Public, "hidden");
     assert_eq!(
         cat(&s.create_model(f).await.unwrap_err()),
         ErrorCategory::NotFound
@@ -625,12 +589,7 @@ async fn forks(s: Arc<dyn Store>) {
         cat(&s.get_model("child2", Some(&b.id)).await.unwrap_err()),
         ErrorCategory::NotFound
     );
-    let mut f = new_model(
-        "child3",
-        Some(&b.id),
-        meta("child3", LabScope::Econ, Visibility::Public),
-    );
-    f.forked_from = Some("nope".into());
+    let f = fork("child3", &b.id, Visibility::Public, "nope");
     assert_eq!(
         cat(&s.create_model(f).await.unwrap_err()),
         ErrorCategory::NotFound
@@ -689,13 +648,7 @@ async fn runs_usage_and_idempotency(s: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(p.items[0].id, r2.id);
     let p2 = s
-        .list_user_runs(
-            &a.id,
-            &PageRequest {
-                limit: 1,
-                cursor: p.next_cursor,
-            },
-        )
+        .list_user_runs(&a.id, &after(1, p.next_cursor))
         .await
         .unwrap();
     assert_eq!(p2.items[0].id, r1.id);
@@ -730,12 +683,7 @@ async fn runs_usage_and_idempotency(s: Arc<dyn Store>) {
     assert_eq!(cat(&e), ErrorCategory::NotFound);
     let mut bad = run_of(&a.id, "m", None);
     bad.runtime_ms = f64::NAN;
-    assert!(s
-        .record_run(bad)
-        .await
-        .unwrap_err()
-        .to_string()
-        .contains("runtime_ms"));
+    assert_refused(s.record_run(bad).await, "runtime_ms");
 }
 
 async fn saves(s: Arc<dyn Store>) {
@@ -763,16 +711,7 @@ async fn saves(s: Arc<dyn Store>) {
     assert!(s.is_saved(&b.id, "s1").await.unwrap());
     let p = s.list_saves(&b.id, &PageRequest::first(1)).await.unwrap();
     assert_eq!(p.items[0].slug, "s2");
-    let p2 = s
-        .list_saves(
-            &b.id,
-            &PageRequest {
-                limit: 1,
-                cursor: p.next_cursor,
-            },
-        )
-        .await
-        .unwrap();
+    let p2 = s.list_saves(&b.id, &after(1, p.next_cursor)).await.unwrap();
     assert_eq!(p2.items[0].slug, "s1");
     assert!(p2.next_cursor.is_none());
     // A saved model that turns private vanishes from others' saves.
@@ -823,8 +762,7 @@ async fn ratings(s: Arc<dyn Store>) {
     let m = s.get_model("r", None).await.unwrap();
     assert_eq!((m.stats.rating_count, m.stats.rating_sum), (2, 7));
     for bad in [0u8, 6] {
-        let e = s.rate_model(&b.id, "r", bad, None).await.unwrap_err();
-        assert!(e.to_string().contains("rating must be"), "{e}");
+        assert_refused(s.rate_model(&b.id, "r", bad, None).await, "rating must be");
     }
     let anon = s.rating_summary("r", None).await.unwrap();
     assert_eq!((anon.count, anon.mine), (2, None));
@@ -896,12 +834,7 @@ async fn artifacts(s: Arc<dyn Store>) {
     );
     let mut t = art("no-title", &r.id, &a.id, Visibility::Public);
     t.title = " ".into();
-    assert!(s
-        .create_artifact(t)
-        .await
-        .unwrap_err()
-        .to_string()
-        .contains("title"));
+    assert_refused(s.create_artifact(t).await, "title");
     s.create_artifact(art("priv-1", &r.id, &a.id, Visibility::Private))
         .await
         .unwrap();
@@ -932,14 +865,7 @@ async fn artifacts(s: Arc<dyn Store>) {
         .list_user_artifacts(&a.id, Some(&b.id), &PageRequest::first(10))
         .await
         .unwrap();
-    assert_eq!(
-        theirs
-            .items
-            .iter()
-            .map(|x| x.slug.as_str())
-            .collect::<Vec<_>>(),
-        vec!["pub-1"]
-    );
+    assert_eq!(slugs(&theirs.items, |x| &x.slug), vec!["pub-1"]);
     assert_eq!(
         cat(&s.record_artifact_view("nope").await.unwrap_err()),
         ErrorCategory::NotFound
@@ -992,13 +918,7 @@ async fn credits_ledger(s: Arc<dyn Store>) {
         vec![3, 2]
     );
     let l2 = s
-        .list_ledger(
-            &a.id,
-            &PageRequest {
-                limit: 2,
-                cursor: l.next_cursor,
-            },
-        )
+        .list_ledger(&a.id, &after(2, l.next_cursor))
         .await
         .unwrap();
     assert_eq!(l2.items.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1]);
@@ -1011,24 +931,13 @@ async fn credits_ledger(s: Arc<dyn Store>) {
         10
     );
     for bad in [0, -5] {
-        let e = s
-            .charge_credits(&a.id, bad, memo.clone())
-            .await
-            .unwrap_err();
-        assert!(e.to_string().contains("amount"), "{e}");
+        assert_refused(s.charge_credits(&a.id, bad, memo.clone()).await, "amount");
     }
-    let e = s
-        .grant_credits(
-            &a.id,
-            1,
-            CreditMemo {
-                reason: "Bad Reason".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("reason"), "{e}");
+    let bad_reason = CreditMemo {
+        reason: "Bad Reason".into(),
+        ..Default::default()
+    };
+    assert_refused(s.grant_credits(&a.id, 1, bad_reason).await, "reason");
     assert_eq!(
         cat(&s.grant_credits("ghost", 1, memo).await.unwrap_err()),
         ErrorCategory::NotFound
@@ -1061,18 +970,8 @@ async fn quotas(s: Arc<dyn Store>) {
     );
     assert_eq!(s.hit_quota("runs:u2:day", 3, 86_400).await.unwrap().used, 1);
     assert_eq!(s.quota_used("never", 60).await.unwrap(), 0);
-    assert!(s
-        .hit_quota("k", 0, 60)
-        .await
-        .unwrap_err()
-        .to_string()
-        .contains("limit"));
-    assert!(s
-        .hit_quota("k", 1, 0)
-        .await
-        .unwrap_err()
-        .to_string()
-        .contains("window_secs"));
+    assert_refused(s.hit_quota("k", 0, 60).await, "limit");
+    assert_refused(s.hit_quota("k", 1, 0).await, "window_secs");
     // Concurrent hits never exceed the limit.
     let mut tasks = Vec::new();
     for _ in 0..12 {
@@ -1112,18 +1011,8 @@ async fn cache_and_blobs(s: Arc<dyn Store>) {
         None,
         "expiry is checked on read"
     );
-    assert!(s
-        .cache_put("k", b"x", 0)
-        .await
-        .unwrap_err()
-        .to_string()
-        .contains("ttl_secs"));
-    assert!(s
-        .cache_get("has space")
-        .await
-        .unwrap_err()
-        .to_string()
-        .contains("cache key"));
+    assert_refused(s.cache_put("k", b"x", 0).await, "ttl_secs");
+    assert_refused(s.cache_get("has space").await, "cache key");
 
     s.put_blob("datasets/u1/prices.csv", b"date,close\n")
         .await
