@@ -11,7 +11,7 @@
 use crate::date::format_iso;
 use crate::kernels::ta;
 use crate::primitives::common::{frame, series};
-use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
+use crate::registry::{Call, EvalError, EvalFn, Family, Operand, Param, Primitive, Returns};
 use crate::value::{Frame, Kind, KindSet, Series, Value};
 
 /// The technical family.
@@ -79,16 +79,47 @@ fn first_complete(dates: &[i32], columns: &[(&str, &[f64])]) -> Result<usize, Ev
     Ok(start)
 }
 
+/// `N` outputs of `len` rows, all NaN, and the mutable tails from `start` a kernel fills.
+fn outputs<const N: usize>(
+    len: usize,
+    start: usize,
+    kernel: impl FnOnce([&mut [f64]; N]),
+) -> [Vec<f64>; N] {
+    let mut cols: [Vec<f64>; N] = std::array::from_fn(|_| vec![f64::NAN; len]);
+    kernel(cols.each_mut().map(|c| &mut c[start..]));
+    cols
+}
+
+/// Runs a one-series kernel with `N` outputs on the part of operand 0 after its leading
+/// NaNs; the rows before stay NaN.
+fn on_series<'a, const N: usize>(
+    call: &Call<'a>,
+    kernel: impl FnOnce(&[f64], [&mut [f64]; N]),
+) -> Result<(&'a Series, [Vec<f64>; N]), EvalError> {
+    let s = series(call, 0)?;
+    let start = first_complete(&s.dates, &[("x", &s.values)])?;
+    let cols = outputs(s.len(), start, |out| kernel(&s.values[start..], out));
+    Ok((s, cols))
+}
+
 /// Runs a one-series, one-output kernel on the part of `s` after its leading NaNs.
 fn series_indicator(
     call: &Call<'_>,
-    kernel: impl Fn(&[f64], &mut [f64]),
+    kernel: impl FnOnce(&[f64], &mut [f64]),
 ) -> Result<Value, EvalError> {
-    let s = series(call, 0)?;
-    let start = first_complete(&s.dates, &[("x", &s.values)])?;
-    let mut out = vec![f64::NAN; s.len()];
-    kernel(&s.values[start..], &mut out[start..]);
+    let (s, [out]) = on_series(call, |x, [out]| kernel(x, out))?;
     Ok(Value::Series(s.with_values(out)))
+}
+
+/// Runs a one-series kernel with `N` outputs and returns them as a frame with these
+/// column names (MACD, Bollinger bands).
+fn series_frame<const N: usize>(
+    call: &Call<'_>,
+    names: [&str; N],
+    kernel: impl FnOnce(&[f64], [&mut [f64]; N]),
+) -> Result<Value, EvalError> {
+    let (s, cols) = on_series(call, kernel)?;
+    Ok(frame_of(&s.dates, names.into_iter().zip(cols).collect()))
 }
 
 /// The `high`, `low`, `close` columns of operand 0, or an error listing what is there.
@@ -106,6 +137,20 @@ fn hlc<'a>(call: &Call<'a>) -> Result<(&'a Frame, [&'a [f64]; 3]), EvalError> {
     Ok((f, cols))
 }
 
+/// Runs a kernel of the `high`, `low` and `close` columns of operand 0 with `N` outputs,
+/// from the first row where all three are present; the rows before stay NaN.
+fn on_hlc<'a, const N: usize>(
+    call: &Call<'a>,
+    kernel: impl FnOnce([&[f64]; 3], [&mut [f64]; N]),
+) -> Result<(&'a Frame, [Vec<f64>; N]), EvalError> {
+    let (f, [h, l, cl]) = hlc(call)?;
+    let start = first_complete(&f.dates, &[("high", h), ("low", l), ("close", cl)])?;
+    let cols = outputs(f.len(), start, |out| {
+        kernel([&h[start..], &l[start..], &cl[start..]], out)
+    });
+    Ok((f, cols))
+}
+
 fn frame_of(f_dates: &std::sync::Arc<Vec<i32>>, columns: Vec<(&str, Vec<f64>)>) -> Value {
     Value::Frame(Frame {
         dates: std::sync::Arc::clone(f_dates),
@@ -116,58 +161,77 @@ fn frame_of(f_dates: &std::sync::Arc<Vec<i32>>, columns: Vec<(&str, Vec<f64>)>) 
     })
 }
 
-const PERIOD_MA: Param = Param::int("period", "window length in bars (TA-Lib's default 30)")
-    .default_int(30)
-    .min(1.0)
-    .max(MAX_PERIOD);
+/// A period param, `min` to TA-Lib's [`MAX_PERIOD`] bars.
+const fn period_param(name: &'static str, doc: &'static str, default: i64, min: f64) -> Param {
+    Param::int(name, doc)
+        .default_int(default)
+        .min(min)
+        .max(MAX_PERIOD)
+}
 
-static SMA: Primitive = Primitive {
-    name: "sma",
-    family: Family::Technical,
-    summary: "Simple moving average (TA-Lib SMA)",
-    doc: "Mean of the last `period` values. The first `period − 1` values (after any leading NaNs) are NaN, TA-Lib's lookback. Leading NaNs are skipped like the ta-lib wrapper does; a NaN after the first value is refused. Running sum, exactly TA-Lib's.",
-    reference: "TA-Lib: talib.SMA(x, timeperiod=period)",
-    inputs: PRICE,
-    params: &[PERIOD_MA],
-    returns: Returns::Fixed(Kind::Series),
-    request: None,
-    eval: |c| {
-        let p = period(c, "period", 1)?;
-        series_indicator(c, |x, out| ta::sma(x, p, out))
-    },
-};
+/// The one param of the moving averages.
+const MA_PARAMS: &[Param] = &[period_param(
+    "period",
+    "window length in bars (TA-Lib's default 30)",
+    30,
+    1.0,
+)];
 
-static WMA: Primitive = Primitive {
-    name: "wma",
-    family: Family::Technical,
-    summary: "Linearly weighted moving average (TA-Lib WMA)",
-    doc: "Σ wᵢ·xᵢ / Σ wᵢ over the last `period` values with weights 1…period (newest heaviest). NaN prefix of `period − 1` as TA-Lib; leading NaNs skipped, interior NaN refused. Reproduces TA-Lib 0.8's incremental sums including its re-sum every 8·period bars.",
-    reference: "TA-Lib: talib.WMA(x, timeperiod=period)",
-    inputs: PRICE,
-    params: &[PERIOD_MA],
-    returns: Returns::Fixed(Kind::Series),
-    request: None,
-    eval: |c| {
-        let p = period(c, "period", 1)?;
-        series_indicator(c, |x, out| ta::wma(x, p, out))
-    },
-};
+/// A moving average of prices (SMA, WMA, TA-EMA): operand `x`, the param `period`
+/// ([`MA_PARAMS`]), a series out; `eval` is [`moving_average_eval`] of its kernel.
+const fn moving_average(
+    name: &'static str,
+    summary: &'static str,
+    doc: &'static str,
+    reference: &'static str,
+    eval: EvalFn,
+) -> Primitive {
+    Primitive {
+        name,
+        family: Family::Technical,
+        summary,
+        doc,
+        reference,
+        inputs: PRICE,
+        params: MA_PARAMS,
+        returns: Returns::Fixed(Kind::Series),
+        request: None,
+        eval,
+    }
+}
 
-static TA_EMA: Primitive = Primitive {
-    name: "ta_ema",
-    family: Family::Technical,
-    summary: "Exponential moving average seeded like TA-Lib (TA-Lib EMA)",
-    doc: "k = 2/(period+1). The first value, at bar period−1, is the SMA of the first `period` values (TA-Lib's default seeding, unlike pandas' ewm which starts at the first value — use `ema` for that); then ema = ema + k·(x − ema), rounded with a fused multiply-add as TA-Lib 0.8 does. Leading NaNs skipped, interior NaN refused.",
-    reference: "TA-Lib: talib.EMA(x, timeperiod=period)",
-    inputs: PRICE,
-    params: &[PERIOD_MA],
-    returns: Returns::Fixed(Kind::Series),
-    request: None,
-    eval: |c| {
-        let p = period(c, "period", 1)?;
-        series_indicator(c, |x, out| ta::ema(x, p, out))
-    },
-};
+/// Evaluates a moving average: its `period` (≥ 1) and the kernel on operand 0.
+fn moving_average_eval(
+    call: &Call<'_>,
+    kernel: fn(&[f64], usize, &mut [f64]),
+) -> Result<Value, EvalError> {
+    let p = period(call, "period", 1)?;
+    series_indicator(call, |x, out| kernel(x, p, out))
+}
+
+static SMA: Primitive = moving_average(
+    "sma",
+    "Simple moving average (TA-Lib SMA)",
+    "Mean of the last `period` values. The first `period − 1` values (after any leading NaNs) are NaN, TA-Lib's lookback. Leading NaNs are skipped like the ta-lib wrapper does; a NaN after the first value is refused. Running sum, exactly TA-Lib's.",
+    "TA-Lib: talib.SMA(x, timeperiod=period)",
+    |c| moving_average_eval(c, ta::sma),
+);
+
+static WMA: Primitive = moving_average(
+    "wma",
+    "Linearly weighted moving average (TA-Lib WMA)",
+    "Σ wᵢ·xᵢ / Σ wᵢ over the last `period` values with weights 1…period (newest heaviest). NaN prefix of `period − 1` as TA-Lib; leading NaNs skipped, interior NaN refused. Reproduces TA-Lib 0.8's incremental sums including its re-sum every 8·period bars.",
+    "TA-Lib: talib.WMA(x, timeperiod=period)",
+    |c| moving_average_eval(c, ta::wma),
+);
+
+static TA_EMA: Primitive = moving_average(
+    "ta_ema",
+    "Exponential moving average seeded like TA-Lib (TA-Lib EMA)",
+    "k = 2/(period+1). The first value, at bar period−1, is the SMA of the first `period` values (TA-Lib's default seeding, unlike pandas' ewm which starts at the first value — use `ema` for that); then ema = ema + k·(x − ema), rounded with a fused multiply-add as TA-Lib 0.8 does. Leading NaNs skipped, interior NaN refused.",
+    "TA-Lib: talib.EMA(x, timeperiod=period)",
+    |c| moving_average_eval(c, ta::ema),
+);
 
 static RSI: Primitive = Primitive {
     name: "rsi",
@@ -176,10 +240,7 @@ static RSI: Primitive = Primitive {
     doc: "Average gain and loss of the first `period` differences, then Wilder smoothing avg = (avg·(period−1) + today)/period; RSI = 100·gain/(gain+loss), 0 on a flat window. TA-Lib's unstable period is 0 (its default), so the first value sits at bar `period`. Leading NaNs skipped, interior NaN refused.",
     reference: "TA-Lib: talib.RSI(x, timeperiod=period)",
     inputs: PRICE,
-    params: &[Param::int("period", "smoothing period in bars")
-        .default_int(14)
-        .min(2.0)
-        .max(MAX_PERIOD)],
+    params: &[period_param("period", "smoothing period in bars", 14, 2.0)],
     returns: Returns::Fixed(Kind::Series),
     request: None,
     eval: |c| {
@@ -196,9 +257,9 @@ static MACD: Primitive = Primitive {
     reference: "TA-Lib: talib.MACD(x, fastperiod, slowperiod, signalperiod)",
     inputs: PRICE,
     params: &[
-        Param::int("fast", "fast EMA period").default_int(12).min(2.0).max(MAX_PERIOD),
-        Param::int("slow", "slow EMA period").default_int(26).min(2.0).max(MAX_PERIOD),
-        Param::int("signal", "signal EMA period").default_int(9).min(1.0).max(MAX_PERIOD),
+        period_param("fast", "fast EMA period", 12, 2.0),
+        period_param("slow", "slow EMA period", 26, 2.0),
+        period_param("signal", "signal EMA period", 9, 1.0),
     ],
     returns: Returns::Fixed(Kind::Frame),
     request: None,
@@ -206,18 +267,9 @@ static MACD: Primitive = Primitive {
         let fast = period(c, "fast", 2)?;
         let slow = period(c, "slow", 2)?;
         let signal = period(c, "signal", 1)?;
-        let s = series(c, 0)?;
-        let start = first_complete(&s.dates, &[("x", &s.values)])?;
-        let n = s.len();
-        let (mut line, mut sig, mut hist) = (vec![f64::NAN; n], vec![f64::NAN; n], vec![f64::NAN; n]);
-                ta::macd(
-            &s.values[start..],
-            fast,
-            slow,
-            signal,
-            ta::MacdOut { macd: &mut line[start..], signal: &mut sig[start..], hist: &mut hist[start..] },
-        );
-        Ok(frame_of(&s.dates, vec![("macd", line), ("signal", sig), ("hist", hist)]))
+        series_frame(c, ["macd", "signal", "hist"], |x, [macd, sig, hist]| {
+            ta::macd(x, fast, slow, signal, ta::MacdOut { macd, signal: sig, hist })
+        })
     },
 };
 
@@ -229,7 +281,7 @@ static BOLLINGER_BANDS: Primitive = Primitive {
     reference: "TA-Lib: talib.BBANDS(x, timeperiod, nbdevup, nbdevdn, matype=0)",
     inputs: PRICE,
     params: &[
-        Param::int("period", "window length in bars").default_int(20).min(2.0).max(MAX_PERIOD),
+        period_param("period", "window length in bars", 20, 2.0),
         Param::number("nbdev", "standard deviations for both bands").default_num(2.0),
         Param::number("nbdevup", "standard deviations for the upper band (overrides nbdev)"),
         Param::number("nbdevdn", "standard deviations for the lower band (overrides nbdev)"),
@@ -246,18 +298,9 @@ static BOLLINGER_BANDS: Primitive = Primitive {
                 return Err(EvalError::new(format!("`{name}` must be between -3e37 and 3e37, got {v}.")));
             }
         }
-        let s = series(c, 0)?;
-        let start = first_complete(&s.dates, &[("x", &s.values)])?;
-        let n = s.len();
-        let (mut u, mut m, mut l) = (vec![f64::NAN; n], vec![f64::NAN; n], vec![f64::NAN; n]);
-        ta::bbands(
-            &s.values[start..],
-            p,
-            up,
-            dn,
-            ta::BandsOut { upper: &mut u[start..], middle: &mut m[start..], lower: &mut l[start..] },
-        );
-        Ok(frame_of(&s.dates, vec![("upper", u), ("middle", m), ("lower", l)]))
+        series_frame(c, ["upper", "middle", "lower"], |x, [upper, middle, lower]| {
+            ta::bbands(x, p, up, dn, ta::BandsOut { upper, middle, lower })
+        })
     },
 };
 
@@ -268,15 +311,12 @@ static ATR: Primitive = Primitive {
     doc: "True range = max(high−low, |prev close−high|, |prev close−low|); the first ATR (bar `period`) is the mean of the first `period` true ranges, then atr = (atr·(period−1) + tr)/period as TA-Lib 0.8 rounds it. Period 1 gives the true range itself. Rows before the first one with high, low and close all present are NaN; a gap after it is refused.",
     reference: "TA-Lib: talib.ATR(high, low, close, timeperiod=period)",
     inputs: OHLC,
-    params: &[Param::int("period", "smoothing period in bars").default_int(14).min(1.0).max(MAX_PERIOD)],
+    params: &[period_param("period", "smoothing period in bars", 14, 1.0)],
     returns: Returns::Fixed(Kind::Series),
     request: None,
     eval: |c| {
         let p = period(c, "period", 1)?;
-        let (f, [h, l, cl]) = hlc(c)?;
-        let start = first_complete(&f.dates, &[("high", h), ("low", l), ("close", cl)])?;
-        let mut out = vec![f64::NAN; f.len()];
-        ta::atr(&h[start..], &l[start..], &cl[start..], p, &mut out[start..]);
+        let (f, [out]) = on_hlc(c, |[h, l, cl], [out]| ta::atr(h, l, cl, p, out))?;
         Ok(Value::Series(Series::new(std::sync::Arc::clone(&f.dates), out)))
     },
 };
@@ -289,19 +329,15 @@ static STOCHASTIC: Primitive = Primitive {
     reference: "TA-Lib: talib.STOCH(high, low, close, fastk_period, slowk_period, 0, slowd_period, 0)",
     inputs: OHLC,
     params: &[
-        Param::int("fastk_period", "window of the raw %K").default_int(5).min(1.0).max(MAX_PERIOD),
-        Param::int("slowk_period", "SMA smoothing of %K").default_int(3).min(1.0).max(MAX_PERIOD),
-        Param::int("slowd_period", "SMA smoothing of %D").default_int(3).min(1.0).max(MAX_PERIOD),
+        period_param("fastk_period", "window of the raw %K", 5, 1.0),
+        period_param("slowk_period", "SMA smoothing of %K", 3, 1.0),
+        period_param("slowd_period", "SMA smoothing of %D", 3, 1.0),
     ],
     returns: Returns::Fixed(Kind::Frame),
     request: None,
     eval: |c| {
         let periods = (period(c, "fastk_period", 1)?, period(c, "slowk_period", 1)?, period(c, "slowd_period", 1)?);
-        let (f, [h, l, cl]) = hlc(c)?;
-        let start = first_complete(&f.dates, &[("high", h), ("low", l), ("close", cl)])?;
-        let n = f.len();
-        let (mut k, mut d) = (vec![f64::NAN; n], vec![f64::NAN; n]);
-        ta::stoch(&h[start..], &l[start..], &cl[start..], periods, &mut k[start..], &mut d[start..]);
+        let (f, [k, d]) = on_hlc(c, |[h, l, cl], [k, d]| ta::stoch(h, l, cl, periods, k, d))?;
         Ok(frame_of(&f.dates, vec![("k", k), ("d", d)]))
     },
 };
