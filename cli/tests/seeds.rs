@@ -230,18 +230,18 @@ fn check_against_golden(slug: &str, out: &RunOutputs, golden: &Json, errs: &mut 
             continue;
         }
         assert_eq!(
-            s.points.first().map(|p| p.0.as_str()),
+            s.points.first().map(|p| p.0.to_string()).as_deref(),
             want["first_date"].as_str(),
             "{ctx}"
         );
         assert_eq!(
-            s.points.last().map(|p| p.0.as_str()),
+            s.points.last().map(|p| p.0.to_string()).as_deref(),
             want["last_date"].as_str(),
             "{ctx}"
         );
         for p in want["points"].as_array().expect("points") {
             let date = p[0].as_str().expect("date");
-            match s.points.iter().find(|(d, _)| d == date) {
+            match s.points.iter().find(|(d, _)| d.to_string() == date) {
                 Some((_, v)) => check_num(&format!("{ctx} on {date}"), *v, &p[1], rtol, errs),
                 None => errs.push(format!("{ctx}: no point on {date}")),
             }

@@ -3,7 +3,7 @@
 //! gaps at missing values, nearest-point lookup for the hover read-out, and grouping of
 //! series whose magnitudes differ so much that one axis would flatten some of them.
 
-use crate::dates::{civil_from_days, days_from_civil, format_human, month_name, parse_iso, Day};
+use crate::dates::{civil_from_days, days_from_civil, format_human, month_name, Day};
 use auster_types::SeriesOutput;
 
 /// Colours for series that bring none (Tailwind-like 600 shades, readable on both themes).
@@ -27,13 +27,13 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Converts a wire series; points whose date does not parse are dropped, and the rest
-    /// are sorted so a malformed server answer cannot draw a scribble.
+    /// Converts a wire series (dates already checked while decoding); points are sorted so
+    /// a server answer out of order cannot draw a scribble.
     pub fn from_output(s: &SeriesOutput, index: usize) -> Self {
         let mut pts: Vec<(Day, Option<f64>)> = s
             .points
             .iter()
-            .filter_map(|(d, v)| parse_iso(d).map(|d| (d, v.filter(|x| x.is_finite()))))
+            .map(|(d, v)| (d.day(), v.filter(|x| x.is_finite())))
             .collect();
         pts.sort_by_key(|p| p.0);
         let color = s
@@ -369,6 +369,8 @@ pub fn readout_date(day: Day) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dates::parse_iso;
+    use auster_types::IsoDate;
 
     fn series(points: &[(&str, Option<f64>)]) -> Prepared {
         Prepared::from_output(
@@ -376,7 +378,10 @@ mod tests {
                 id: "s".into(),
                 label: "S".into(),
                 color: Some("red;}".into()),
-                points: points.iter().map(|(d, v)| (d.to_string(), *v)).collect(),
+                points: points
+                    .iter()
+                    .map(|(d, v)| (IsoDate(parse_iso(d).unwrap()), *v))
+                    .collect(),
                 downsampled_from: None,
             },
             1,
@@ -437,10 +442,9 @@ mod tests {
             ("2020-01-03", Some(2.0)),
             ("2020-01-01", Some(1.0)),
             ("2020-01-02", None),
-            ("bad-date", Some(9.0)),
             ("2020-01-04", Some(f64::NAN)),
         ]);
-        assert_eq!(s.days.len(), 4, "bad dates dropped");
+        assert_eq!(s.days.len(), 4, "every dated point kept");
         assert_eq!(s.color, PALETTE[1], "unsafe colours replaced");
         let (lo, hi) = day_extent(std::slice::from_ref(&s)).unwrap();
         let x = Scale::new(lo as f64, hi as f64, 0.0, 30.0);

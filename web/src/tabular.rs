@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 
-use auster_types::{SeriesOutput, TableOutput};
+use auster_types::{IsoDate, SeriesOutput, TableOutput};
 use serde_json::Value;
 
 /// Compares two cells: numbers before text, missing last.
@@ -68,15 +68,15 @@ fn cell_text(v: &Value) -> String {
 
 /// Series as CSV: `date,<label>…`, one row per date of any series, blanks for missing.
 pub fn series_csv(series: &[SeriesOutput]) -> String {
-    let mut dates: Vec<&str> = series
+    let mut dates: Vec<IsoDate> = series
         .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0.as_str()))
+        .flat_map(|s| s.points.iter().map(|p| p.0))
         .collect();
     dates.sort_unstable();
     dates.dedup();
-    let lookup: Vec<std::collections::HashMap<&str, Option<f64>>> = series
+    let lookup: Vec<std::collections::HashMap<IsoDate, Option<f64>>> = series
         .iter()
-        .map(|s| s.points.iter().map(|(d, v)| (d.as_str(), *v)).collect())
+        .map(|s| s.points.iter().copied().collect())
         .collect();
     let mut out = String::from("date");
     for s in series {
@@ -85,10 +85,10 @@ pub fn series_csv(series: &[SeriesOutput]) -> String {
     }
     out.push('\n');
     for d in dates {
-        out.push_str(d);
+        out.push_str(&d.to_string());
         for m in &lookup {
             out.push(',');
-            if let Some(Some(v)) = m.get(d) {
+            if let Some(Some(v)) = m.get(&d) {
                 out.push_str(&v.to_string());
             }
         }
@@ -142,7 +142,10 @@ mod tests {
             id: id.into(),
             label: format!("{id}, \"q\""),
             color: None,
-            points: pts.iter().map(|(d, v)| (d.to_string(), *v)).collect(),
+            points: pts
+                .iter()
+                .map(|(d, v)| (IsoDate(auster_types::date::parse_iso(d).unwrap()), *v))
+                .collect(),
             downsampled_from: None,
         };
         let csv = series_csv(&[

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use auster_data::Gateway;
 use auster_engine::Limits;
-use auster_store::{Plan, Store};
-use auster_types::RunResult;
+use auster_store::{Plan, Store, StoredBlob};
+use auster_types::DataSourceRef;
+use serde_json::{Map, Value};
 
 use crate::config::{Config, StoreConfig};
 use crate::l2::StoreL2;
@@ -67,43 +68,70 @@ impl Ctx {
             store,
             gateway,
             limits,
-            run_cache: RunCache::new(1024),
+            run_cache: RunCache::new(RUN_CACHE_BYTES),
             auth_cache: AuthCache::new(Duration::from_secs(5)),
         })
     }
 }
 
+/// Bytes of run results an instance keeps in memory (a 128 MB Lambda keeps room to work).
+const RUN_CACHE_BYTES: usize = 48 << 20;
+
+/// A computed run result, ready to answer every identical run without serialising it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedRun {
+    /// Model that ran.
+    pub model_slug: String,
+    /// Version that ran.
+    pub version: u32,
+    /// Inputs after defaults.
+    pub inputs: Map<String, Value>,
+    /// Engine time of the computation.
+    pub runtime_ms: f64,
+    /// Datasets read, with content hashes.
+    pub data_sources: Vec<DataSourceRef>,
+    /// The RunResult as JSON without its per-run fields (`run_id`, `cached`, `cost`).
+    pub body: Vec<u8>,
+    /// Where `body` is stored: one content-addressed blob shared by the runs it answers.
+    pub blob: StoredBlob,
+}
+
 /// In-process cache of run results by cache key (model version, inputs, data day).
 ///
 /// Per instance and correct when cold: a miss falls back to the store's cache, then to
-/// running the engine. Bounded: when full, it starts over (cheap, and recent entries are
-/// refilled on the next run).
+/// running the engine. Bounded by the bytes it holds: when full, it starts over (cheap,
+/// and recent entries are refilled on the next run).
 pub struct RunCache {
-    max: usize,
-    map: Mutex<HashMap<String, Arc<RunResult>>>,
+    max_bytes: usize,
+    map: Mutex<(HashMap<String, Arc<CachedRun>>, usize)>,
 }
 
 impl RunCache {
-    /// A cache of at most `max` results.
-    pub fn new(max: usize) -> Self {
+    /// A cache holding at most about `max_bytes` of result JSON.
+    pub fn new(max_bytes: usize) -> Self {
         Self {
-            max,
-            map: Mutex::new(HashMap::new()),
+            max_bytes,
+            map: Mutex::new((HashMap::new(), 0)),
         }
     }
 
     /// The result under `key`.
-    pub fn get(&self, key: &str) -> Option<Arc<RunResult>> {
-        self.map.lock().ok()?.get(key).cloned()
+    pub fn get(&self, key: &str) -> Option<Arc<CachedRun>> {
+        self.map.lock().ok()?.0.get(key).cloned()
     }
 
     /// Stores a result.
-    pub fn put(&self, key: String, value: Arc<RunResult>) {
-        if let Ok(mut m) = self.map.lock() {
-            if m.len() >= self.max {
-                m.clear();
+    pub fn put(&self, key: String, value: Arc<CachedRun>) {
+        if let Ok(mut guard) = self.map.lock() {
+            let (map, bytes) = &mut *guard;
+            if *bytes + value.body.len() > self.max_bytes {
+                map.clear();
+                *bytes = 0;
             }
-            m.insert(key, value);
+            *bytes += value.body.len();
+            if let Some(old) = map.insert(key, value) {
+                *bytes -= old.body.len();
+            }
         }
     }
 }

@@ -282,9 +282,10 @@ pub async fn dispatch(ctx: Arc<Ctx>, routes: &'static [Route], mut req: ApiReque
         Err(e) => return e.into_response(&req.request_id),
     };
     req.path_params = params;
+    let accept_encoding = req.header("accept-encoding").map(str::to_owned);
     let resp = (route.handler)(ctx, req).instrument(span.clone()).await;
     span.in_scope(|| tracing::debug!(status = resp.status, "answered"));
-    resp
+    resp.gzip_if_accepted(accept_encoding.as_deref())
 }
 
 #[cfg(test)]

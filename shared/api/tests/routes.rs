@@ -102,7 +102,6 @@ async fn account(e: &Env, email: &str) -> String {
 }
 
 #[tokio::test]
-#[ignore = "known failure: expects 429 from the per-minute limit, the API answers 402 first when free runs and credits are exhausted; precedence to settle (issue 5)"]
 async fn a_run_is_stored_cached_and_charged_once_free_runs_are_used() {
     let e = env(1, 1).await;
     let key = account(&e, "a@example.com").await;
@@ -137,8 +136,22 @@ async fn a_run_is_stored_cached_and_charged_once_free_runs_are_used() {
     );
     assert_eq!(r1["outputs"], r2["outputs"]);
     assert_ne!(r1["run_id"], r2["run_id"]);
+    // The per-minute limit is checked first and counts attempts: the third run in the
+    // minute passes it and finds neither included runs nor credits (402); the fourth is
+    // over the limit of 3 a minute per model (429).
+    let (s, b) = call(
+        &e,
+        "POST",
+        "/api/models/run",
+        Some(&key),
+        Some(run.clone()),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 402, "no free runs, no credits; {b}");
     let (s, b) = call(&e, "POST", "/api/models/run", Some(&key), Some(run), &[]).await;
     assert_eq!(s, 429, "3 a minute per model; {b}");
+    assert_eq!(b["error"]["code"], "rate_limited");
     let other = json!({"model_slug": "mean-reversion"});
     let (s, b) = call(&e, "POST", "/api/models/run", Some(&key), Some(other), &[]).await;
     assert_eq!(s, 402, "{b}");
@@ -155,7 +168,6 @@ async fn a_run_is_stored_cached_and_charged_once_free_runs_are_used() {
 }
 
 #[tokio::test]
-#[ignore = "known failure: same limit-precedence question as the cached-run test (issue 5)"]
 async fn an_idempotent_retry_returns_the_same_run_and_charges_once() {
     let e = env(0, 5).await;
     let key = account(&e, "b@example.com").await;
@@ -179,7 +191,6 @@ async fn an_idempotent_retry_returns_the_same_run_and_charges_once() {
 }
 
 #[tokio::test]
-#[ignore = "known failure: the test builds a context with a per-minute limit of 0, which Config refuses (`quota limit must be at least 1`) (issue 5)"]
 async fn a_failed_run_is_refunded_and_logged() {
     let e = env(0, 3).await;
     let key = account(&e, "c@example.com").await;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use auster_types::{
-    DataSourceRef, RunOutputs, ScalarOutput, SeriesOutput, StepTiming, TableOutput,
+    DataSourceRef, IsoDate, RunOutputs, ScalarOutput, SeriesOutput, StepTiming, TableOutput,
 };
 use serde_json::Value as Json;
 
@@ -280,7 +280,7 @@ fn assemble_outputs(
             color: spec.color.clone(),
             points: points
                 .into_iter()
-                .map(|i| (date::format_iso(s.dates[i]), finite(s.values[i])))
+                .map(|i| (IsoDate(s.dates[i]), finite(s.values[i])))
                 .collect(),
             downsampled_from: from,
         });

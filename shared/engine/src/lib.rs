@@ -12,7 +12,8 @@
 //! Primitives live one family per file under [`primitives`], registered in [`registry`].
 
 pub mod data;
-pub mod date;
+/// Calendar dates: one home in `auster_types`, re-exported for the engine's callers.
+pub use auster_types::date;
 pub mod docs;
 pub mod exec;
 pub mod inputs;

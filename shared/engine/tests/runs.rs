@@ -70,7 +70,10 @@ fn a_run_produces_outputs_timings_and_provenance() {
     let ex = go(json!({"factor": "3"}), 10, &Limits::default()).expect("runs");
     assert_eq!(ex.outputs.series[0].points.len(), 10);
     assert_eq!(
-        ex.outputs.series[0].points[0],
+        (
+            ex.outputs.series[0].points[0].0.to_string(),
+            ex.outputs.series[0].points[0].1
+        ),
         ("2019-04-14".to_string(), Some(300.0))
     );
     assert_eq!(ex.outputs.series[1].label, "c");

@@ -1616,7 +1616,7 @@ impl RunRepo for AwsStore {
             return Ok(prev);
         }
         let id = new_id();
-        if let Some(bytes) = &run.output {
+        if let Some(RunOutput::Bytes(bytes)) = &run.output {
             // S3 first: a failure after this leaves an orphan object, never a run item
             // pointing at nothing.
             self.put_object(&run_output_key(&id), bytes.clone()).await?;

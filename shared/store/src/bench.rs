@@ -13,7 +13,7 @@ use crate::aws::AwsConfig;
 use crate::prelude::*;
 use crate::{
     generate_api_key, new_id, CreditMemo, ModelMeta, ModelQuery, NewAccount, NewModel, NewRun,
-    NewVersion, PageRequest, Plan, Result, Visibility,
+    NewVersion, PageRequest, Plan, Result, RunOutput, Visibility,
 };
 
 /// What to benchmark.
@@ -224,7 +224,7 @@ pub async fn run_on(
                     runtime_ms: 0.5,
                     cost: 1,
                     data_sources: vec![],
-                    output: Some(out),
+                    output: Some(RunOutput::Bytes(out)),
                     idempotency_key: None,
                 })
                 .await

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     ArtifactRecord, CreditMemo, LedgerEntry, Millis, ModelMeta, ModelPatch, ModelRecord,
     ModelVersionRecord, NewAccount, NewArtifact, NewModel, NewRun, NewVersion, Page, PageRequest,
-    RatingRecord, RatingSummary, Result, RunRecord, RunRepo, StoreError, Visibility,
+    RatingRecord, RatingSummary, Result, RunOutput, RunRecord, RunRepo, StoreError, Visibility,
 };
 
 /// Cache values above this size are written as blobs (DynamoDB items stop at 400 KB; the
@@ -565,14 +565,17 @@ pub async fn replayed_run<S: RunRepo + ?Sized>(
 }
 
 /// The record of run `id`, recorded at `now`; its output (if any) is stored under
-/// [`run_output_key`].
+/// [`run_output_key`], or is the shared blob the caller stored.
 pub fn run_record(id: String, run: &NewRun, now: Millis) -> RunRecord {
     let (output_key, output_hash, output_size) = match &run.output {
-        Some(bytes) => (
+        Some(RunOutput::Bytes(bytes)) => (
             Some(run_output_key(&id)),
             Some(sha256_hex(bytes)),
             bytes.len() as u64,
         ),
+        Some(RunOutput::Stored(blob)) => {
+            (Some(blob.key.clone()), Some(blob.hash.clone()), blob.size)
+        }
         None => (None, None, 0),
     };
     RunRecord {

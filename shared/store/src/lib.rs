@@ -382,11 +382,49 @@ pub struct NewRun {
     pub cost: u32,
     /// Datasets read, with content hashes.
     pub data_sources: Vec<DataSourceRef>,
-    /// The full output (usually the RunResult JSON); stored as a blob before the run item.
-    pub output: Option<Vec<u8>>,
+    /// The full output (usually the RunResult JSON), stored as a blob before the run item,
+    /// or a blob the caller already stored that identical runs share.
+    pub output: Option<RunOutput>,
     /// Client idempotency key: a second `record_run` with the same user and key records
     /// nothing and answers the first run.
     pub idempotency_key: Option<String>,
+}
+
+/// The output of a run to record.
+#[derive(Debug, Clone)]
+pub enum RunOutput {
+    /// Bytes to store under the run's own key before the run item is written.
+    Bytes(Vec<u8>),
+    /// A blob already stored with [`Store::put_blob`] (see [`StoredBlob::shared_run_output`]):
+    /// the run item only points at it, so a thousand cached runs write one blob, not a
+    /// thousand copies.
+    Stored(StoredBlob),
+}
+
+/// A blob already in the blob store: where it is, its SHA-256 and its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    /// Blob key.
+    pub key: String,
+    /// SHA-256 hex of the bytes.
+    pub hash: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl StoredBlob {
+    /// The content-addressed key of a run output shared by identical runs
+    /// (`runs/shared/<sha256>.json`, under the `runs/` lifecycle rule). Callers store it
+    /// again whenever they compute the output afresh, which renews its age, so no run
+    /// points at a blob older than the results cache (one UTC day).
+    pub fn shared_run_output(bytes: &[u8]) -> Self {
+        let hash = common::sha256_hex(bytes);
+        Self {
+            key: format!("runs/shared/{hash}.json"),
+            hash,
+            size: bytes.len() as u64,
+        }
+    }
 }
 
 /// A recorded run.

@@ -1055,7 +1055,7 @@ impl RunRepo for SqliteStore {
             return Ok(prev);
         }
         let id = new_id();
-        if let Some(bytes) = &run.output {
+        if let Some(RunOutput::Bytes(bytes)) = &run.output {
             // Blob first: a crash after this leaves an orphan file, never a run
             // pointing at nothing.
             self.write_blob(run_output_key(&id), bytes.clone()).await?;

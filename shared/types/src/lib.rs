@@ -5,10 +5,12 @@
 //! are pinned by the team's interface document: change them only with a CHANGELOG note.
 
 pub mod api;
+pub mod date;
 pub mod error;
 pub mod model;
 pub mod run;
 
+pub use date::IsoDate;
 pub use error::{ApiErrorBody, ApiErrorDetail, Issue};
 pub use model::{
     Difficulty, Dsl, FieldType, InputField, InputSchema, LabScope, ModelFile, OutputsSpec,

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::date::IsoDate;
+
 /// Everything a run produced, as returned by `POST /api/models/run` and `auster run`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
@@ -23,10 +25,12 @@ pub struct RunResult {
     /// The data the run saw, with content hashes.
     pub data_sources: Vec<DataSourceRef>,
     /// Whether this result was served from the run cache.
+    #[serde(default)]
     pub cached: bool,
     /// Engine time in milliseconds.
     pub runtime_ms: f64,
     /// Credits charged.
+    #[serde(default)]
     pub cost: u32,
     /// Version of the engine that computed the result.
     pub engine_version: String,
@@ -66,8 +70,8 @@ pub struct SeriesOutput {
     /// CSS colour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
-    /// Points; NaN and infinities are `null`.
-    pub points: Vec<(String, Option<f64>)>,
+    /// Points, written `["YYYY-MM-DD", value]`; NaN and infinities are `null`.
+    pub points: Vec<(IsoDate, Option<f64>)>,
     /// Set when the points were thinned for display; the full data is in the run's artifact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub downsampled_from: Option<usize>,

@@ -52,13 +52,14 @@ impl<T: Serialize> Reply for Ok200<T> {
     }
 }
 
-/// 200 with a body that is already JSON (the OpenAPI document, the catalogue).
+/// 200 with a body that is already JSON (the OpenAPI document, the catalogue, run answers).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawJson(pub std::sync::Arc<Vec<u8>>);
 
 impl Reply for RawJson {
     fn into_reply(self) -> ApiResponse {
-        ApiResponse::raw_json(200, self.0.as_ref().clone())
+        let body = std::sync::Arc::try_unwrap(self.0).unwrap_or_else(|shared| (*shared).clone());
+        ApiResponse::raw_json(200, body)
     }
 }
 

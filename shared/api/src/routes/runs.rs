@@ -4,26 +4,36 @@
 //! limit → the day's included runs, else charge credits → cached result or engine run with
 //! the time budget → store the run and its output → RunResult with `run_id`. A run that
 //! fails after being charged is recorded with its error and refunded.
+//!
+//! A computed result is serialised once, without its per-run fields, and stored once as a
+//! content-addressed blob ([`CachedRun`]); every identical run then records a small item
+//! pointing at that blob and answers by prefixing its own `run_id`, `cached` and `cost` to
+//! the shared JSON. Serialising and storing hundreds of KB per run was most of a cached
+//! run's cost.
 
 use std::sync::Arc;
 
 use auster_engine::{prepare, DataError, RunError, ENGINE_VERSION};
-use auster_store::{day_of, now_ms, CreditMemo, NewRun, Plan, RunRecord, StoreError};
+use auster_store::{
+    day_of, now_ms, CreditMemo, NewRun, Plan, RunOutput, RunRecord, StoreError, StoredBlob,
+};
 use auster_types::api::RunRequest;
-use auster_types::{Issue, ModelFile, RunResult, RunStatus};
+use auster_types::{DataSourceRef, Issue, ModelFile, RunOutputs, RunResult, RunStatus, StepTiming};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::accounts::{day_quota_key, included_runs};
-use super::{Body, Ok200, Path};
+use super::{Body, Ok200, Path, RawJson};
 use crate::auth::Caller;
-use crate::ctx::Ctx;
+use crate::ctx::{CachedRun, Ctx};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::prelude::*;
 use crate::text;
 
 /// `POST /api/models/run`.
-pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<Ok200<RunResult>, ApiError> {
+pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, ApiError> {
     let (user, plan) = match &input.caller {
         Caller::User { user_id, plan } => (user_id.clone(), *plan),
         Caller::Anonymous => return Err(ApiError::unauthenticated()),
@@ -37,9 +47,8 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<Ok200<RunRe
 
     if let Some(key) = &input.idempotency_key {
         if let Some(prev) = ctx.store.find_idempotent_run(&user, key).await? {
-            return stored_result(ctx, &prev, &user, &req.model_slug)
-                .await
-                .map(Ok200);
+            let result = stored_result(ctx, &prev, &user, &req.model_slug).await?;
+            return json_of(&result);
         }
     }
 
@@ -90,90 +99,174 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<Ok200<RunRe
         version.created_at,
         &program.inputs,
     );
-    let (result, cached) = match cached(ctx, &cache_key).await {
-        Some(r) => (r, true),
-        None => match execute(ctx, program, &version.model_slug, version.version).await {
-            Ok(r) => {
-                let r = Arc::new(r);
-                remember(ctx, cache_key, r.clone()).await;
-                (r, false)
-            }
-            Err((err, message)) => {
-                refund(ctx, &user, cost, &version.model_slug).await;
-                let failed = NewRun {
-                    user_id: user.clone(),
-                    model_slug: version.model_slug.clone(),
-                    version: version.version,
-                    inputs: req.inputs.clone(),
-                    status: RunStatus::Error,
-                    error: Some(message.clone()),
-                    runtime_ms: 0.0,
-                    cost: 0,
-                    data_sources: Vec::new(),
-                    output: None,
-                    // A failed attempt is not the answer to replay: a retry runs again.
-                    idempotency_key: None,
-                };
-                if let Err(e) = ctx.store.record_run(failed).await {
-                    tracing::warn!(error = %e, "could not record a failed run");
+    let (entry, cached) = match cached(ctx, &cache_key).await {
+        Some(e) => (e, true),
+        None => {
+            let computed = match execute(ctx, program, &version.model_slug, version.version).await {
+                Ok(r) => share(ctx, &r)
+                    .await
+                    .map_err(|e| (e, "the result could not be stored".into())),
+                Err(failure) => Err(failure),
+            };
+            match computed {
+                Ok(e) => {
+                    let e = Arc::new(e);
+                    remember(ctx, cache_key, e.clone()).await;
+                    (e, false)
                 }
-                tracing::info!(model = %version.model_slug, error = %message, "run failed");
-                return Err(err);
+                Err((err, message)) => {
+                    refund(ctx, &user, cost, &version.model_slug).await;
+                    let failed = NewRun {
+                        user_id: user.clone(),
+                        model_slug: version.model_slug.clone(),
+                        version: version.version,
+                        inputs: req.inputs.clone(),
+                        status: RunStatus::Error,
+                        error: Some(message.clone()),
+                        runtime_ms: 0.0,
+                        cost: 0,
+                        data_sources: Vec::new(),
+                        output: None,
+                        // A failed attempt is not the answer to replay: a retry runs again.
+                        idempotency_key: None,
+                    };
+                    if let Err(e) = ctx.store.record_run(failed).await {
+                        tracing::warn!(error = %e, "could not record a failed run");
+                    }
+                    tracing::info!(model = %version.model_slug, error = %message, "run failed");
+                    return Err(err);
+                }
             }
-        },
+        }
     };
 
-    let mut out = (*result).clone();
-    out.cached = cached;
-    out.cost = cost;
-    out.run_id = None;
-    let bytes = serde_json::to_vec(&out).map_err(|e| ApiError::Internal(e.to_string()))?;
     let record = match ctx
         .store
         .record_run(NewRun {
             user_id: user.clone(),
-            model_slug: out.model_slug.clone(),
-            version: out.version,
-            inputs: out.inputs.clone(),
+            model_slug: entry.model_slug.clone(),
+            version: entry.version,
+            inputs: entry.inputs.clone(),
             status: RunStatus::Success,
             error: None,
-            runtime_ms: out.runtime_ms,
+            runtime_ms: entry.runtime_ms,
             cost,
-            data_sources: out.data_sources.clone(),
-            output: Some(bytes),
+            data_sources: entry.data_sources.clone(),
+            output: Some(RunOutput::Stored(entry.blob.clone())),
             idempotency_key: input.idempotency_key.clone(),
         })
         .await
     {
         Ok(r) => r,
         Err(e) => {
-            refund(ctx, &user, cost, &out.model_slug).await;
+            refund(ctx, &user, cost, &entry.model_slug).await;
             return Err(e.into());
         }
     };
     if input.idempotency_key.is_some() && record.created_at < started {
         // A concurrent retry with the same key won the race: answer its run, charge once.
-        refund(ctx, &user, cost, &out.model_slug).await;
-        return stored_result(ctx, &record, &user, &req.model_slug)
-            .await
-            .map(Ok200);
+        refund(ctx, &user, cost, &entry.model_slug).await;
+        let result = stored_result(ctx, &record, &user, &req.model_slug).await?;
+        return json_of(&result);
     }
-    out.run_id = Some(record.id);
-    Ok(Ok200(out))
+    Ok(RawJson(Arc::new(answer(
+        &record.id,
+        cached,
+        cost,
+        &entry.body,
+    ))))
+}
+
+/// A RunResult as a JSON reply.
+fn json_of(result: &RunResult) -> Result<RawJson, ApiError> {
+    serde_json::to_vec(result)
+        .map(|b| RawJson(Arc::new(b)))
+        .map_err(|e| ApiError::Internal(format!("run result encoding failed: {e}")))
+}
+
+/// The fields of a RunResult that every identical run shares (all but `run_id`, `cached`
+/// and `cost`), borrowed for serialisation. `shared_json_round_trips` proves that prefixing
+/// the per-run fields gives back exactly the RunResult, so a field added to RunResult and
+/// forgotten here fails that test.
+#[derive(Serialize)]
+struct SharedFields<'a> {
+    model_slug: &'a str,
+    version: u32,
+    status: RunStatus,
+    inputs: &'a Map<String, Value>,
+    outputs: &'a RunOutputs,
+    steps: &'a [StepTiming],
+    data_sources: &'a [DataSourceRef],
+    runtime_ms: f64,
+    engine_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: &'a Option<String>,
+}
+
+/// The shared JSON of a result (see [`SharedFields`]).
+fn shared_json(r: &RunResult) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(&SharedFields {
+        model_slug: &r.model_slug,
+        version: r.version,
+        status: r.status,
+        inputs: &r.inputs,
+        outputs: &r.outputs,
+        steps: &r.steps,
+        data_sources: &r.data_sources,
+        runtime_ms: r.runtime_ms,
+        engine_version: &r.engine_version,
+        error: &r.error,
+    })
+    .map_err(|e| ApiError::Internal(format!("run result encoding failed: {e}")))
+}
+
+/// One run's answer: its own fields, then the shared JSON (which starts with `{` and holds
+/// at least `model_slug`, so the comma is always followed by a field).
+fn answer(run_id: &str, cached: bool, cost: u32, shared: &[u8]) -> Vec<u8> {
+    let head = format!(
+        "{{\"run_id\":{},\"cached\":{cached},\"cost\":{cost},",
+        Value::String(run_id.to_string())
+    );
+    let mut out = Vec::with_capacity(head.len() + shared.len());
+    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(shared.get(1..).unwrap_or_default());
+    out
+}
+
+/// Serialises a fresh result once and stores it as its content-addressed blob.
+async fn share(ctx: &Ctx, r: &RunResult) -> Result<CachedRun, ApiError> {
+    let body = shared_json(r)?;
+    let blob = StoredBlob::shared_run_output(&body);
+    // Written on every fresh computation (at most once a day per cache key): that renews
+    // the blob's age under the `runs/` lifecycle rule.
+    ctx.store.put_blob(&blob.key, &body).await?;
+    Ok(CachedRun {
+        model_slug: r.model_slug.clone(),
+        version: r.version,
+        inputs: r.inputs.clone(),
+        runtime_ms: r.runtime_ms,
+        data_sources: r.data_sources.clone(),
+        body,
+        blob,
+    })
 }
 
 /// Counts the run against the day's included runs; beyond them, charges the run's cost in
 /// credits (402 when the balance is short). Returns the credits charged.
 async fn charge(ctx: &Ctx, user: &str, plan: Plan, slug: &str) -> Result<u32, ApiError> {
     let included = included_runs(ctx, plan);
-    match ctx
-        .store
-        .hit_quota(&day_quota_key(user), included, 86_400)
-        .await
-    {
-        Ok(_) => return Ok(0),
-        Err(StoreError::RateLimited { .. }) => {}
-        Err(e) => return Err(e.into()),
+    // A plan configured with no included runs charges every run; the quota counter only
+    // exists for plans that include some.
+    if included > 0 {
+        match ctx
+            .store
+            .hit_quota(&day_quota_key(user), included, 86_400)
+            .await
+        {
+            Ok(_) => return Ok(0),
+            Err(StoreError::RateLimited { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     let cost = ctx.config.pricing.run_cost;
     let memo = CreditMemo {
@@ -234,29 +327,57 @@ pub fn cache_key(
     format!("run:{}", hex::encode(h.finalize()))
 }
 
-async fn cached(ctx: &Ctx, key: &str) -> Option<Arc<RunResult>> {
+/// Where the store's results cache (L2, shared by every instance) keeps a result: a small
+/// pointer to the shared blob, so the result's bytes are stored once.
+#[derive(Serialize, serde::Deserialize)]
+struct CachePointer {
+    blob: String,
+    hash: String,
+    size: u64,
+}
+
+async fn cached(ctx: &Ctx, key: &str) -> Option<Arc<CachedRun>> {
     if let Some(r) = ctx.run_cache.get(key) {
         return Some(r);
     }
-    let bytes = match ctx.store.cache_get(key).await {
-        Ok(Some(b)) => b,
+    let pointer = match ctx.store.cache_get(key).await {
+        Ok(Some(b)) => serde_json::from_slice::<CachePointer>(&b).ok()?,
         Ok(None) => return None,
         Err(e) => {
             tracing::warn!(error = %e, "run cache read failed");
             return None;
         }
     };
-    let r: RunResult = serde_json::from_slice(&bytes).ok()?;
-    let r = Arc::new(r);
-    ctx.run_cache.put(key.to_string(), r.clone());
-    Some(r)
+    // A blob that expired or cannot be read is a miss: the run computes afresh.
+    let body = ctx.store.get_blob(&pointer.blob).await.ok()?;
+    let r: RunResult = serde_json::from_slice(&body).ok()?;
+    let entry = Arc::new(CachedRun {
+        model_slug: r.model_slug,
+        version: r.version,
+        inputs: r.inputs,
+        runtime_ms: r.runtime_ms,
+        data_sources: r.data_sources,
+        blob: StoredBlob {
+            key: pointer.blob,
+            hash: pointer.hash,
+            size: pointer.size,
+        },
+        body,
+    });
+    ctx.run_cache.put(key.to_string(), entry.clone());
+    Some(entry)
 }
 
-async fn remember(ctx: &Ctx, key: String, r: Arc<RunResult>) {
+async fn remember(ctx: &Ctx, key: String, entry: Arc<CachedRun>) {
     // Until the end of the UTC day: the key carries the day, so later entries never match.
     let now = now_ms();
     let ttl = (86_400_000 - now.rem_euclid(86_400_000)) / 1000 + 1;
-    match serde_json::to_vec(r.as_ref()) {
+    let pointer = CachePointer {
+        blob: entry.blob.key.clone(),
+        hash: entry.blob.hash.clone(),
+        size: entry.blob.size,
+    };
+    match serde_json::to_vec(&pointer) {
         Ok(bytes) => {
             if let Err(e) = ctx.store.cache_put(&key, &bytes, ttl as u64).await {
                 tracing::warn!(error = %e, "run cache write failed");
@@ -264,7 +385,7 @@ async fn remember(ctx: &Ctx, key: String, r: Arc<RunResult>) {
         }
         Err(e) => tracing::warn!(error = %e, "run cache encode failed"),
     }
-    ctx.run_cache.put(key, r);
+    ctx.run_cache.put(key, entry);
 }
 
 /// Fetches the data (within the time budget) and executes off the async workers.
@@ -376,6 +497,8 @@ async fn load_result(ctx: &Ctx, run: &RunRecord, user: &str) -> Result<RunResult
         Err(e) => return Err(e.into()),
     };
     result.run_id = Some(run.id.clone());
+    // The stored JSON is shared by identical runs; what this run was charged is its own.
+    result.cost = run.cost;
     Ok(result)
 }
 
@@ -393,4 +516,78 @@ pub async fn get_run(ctx: &Ctx, input: Path) -> Result<Ok200<RunResult>, ApiErro
             other => other.into(),
         })?;
     Ok(Ok200(load_result(ctx, &run, user).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auster_types::{IsoDate, ScalarOutput, SeriesOutput, TableOutput};
+    use serde_json::json;
+
+    fn full_result() -> RunResult {
+        RunResult {
+            run_id: None,
+            model_slug: "momentum-strategy".into(),
+            version: 3,
+            status: RunStatus::Success,
+            inputs: json!({"symbol": "SPX", "note": "quote \" and <b>"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            outputs: RunOutputs {
+                series: vec![SeriesOutput {
+                    id: "s".into(),
+                    label: "S".into(),
+                    color: Some("#2563eb".into()),
+                    points: vec![(IsoDate(14_247), Some(1.5)), (IsoDate(14_248), None)],
+                    downsampled_from: Some(10),
+                }],
+                tables: vec![TableOutput {
+                    id: "t".into(),
+                    label: None,
+                    columns: vec!["metric".into(), "value".into()],
+                    rows: vec![vec![json!("sharpe"), json!(0.71)]],
+                }],
+                scalars: vec![ScalarOutput {
+                    id: "x".into(),
+                    label: "X".into(),
+                    value: Some(2.0),
+                    format: None,
+                }],
+            },
+            steps: vec![StepTiming {
+                id: "px".into(),
+                operation: "fetch_market_data".into(),
+                ms: 0.2,
+                kind: "frame".into(),
+                len: 2,
+            }],
+            data_sources: vec![DataSourceRef {
+                provider: "bundled".into(),
+                dataset: "market/SPX".into(),
+                hash: "ab".into(),
+            }],
+            cached: false,
+            runtime_ms: 0.9,
+            cost: 0,
+            engine_version: ENGINE_VERSION.into(),
+            error: Some("kept".into()),
+        }
+    }
+
+    #[test]
+    fn shared_json_round_trips() {
+        let r = full_result();
+        let shared = shared_json(&r).unwrap();
+        let answered: RunResult =
+            serde_json::from_slice(&answer("01J\"x", true, 4, &shared)).unwrap();
+        let mut want = r.clone();
+        want.run_id = Some("01J\"x".into());
+        want.cached = true;
+        want.cost = 4;
+        assert_eq!(answered, want);
+        // The stored form alone reads back as the result without per-run fields.
+        let stored: RunResult = serde_json::from_slice(&shared).unwrap();
+        assert_eq!(stored, r);
+    }
 }

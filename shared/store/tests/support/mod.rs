@@ -9,7 +9,7 @@ use auster_store::prelude::*;
 use auster_store::{aws::AwsConfig, moto::MotoServer};
 use auster_store::{
     generate_api_key, new_id, Account, ModelMeta, ModelRecord, NewAccount, NewModel, NewRun,
-    NewVersion, Plan, RunRecord, Visibility,
+    NewVersion, Plan, RunOutput, RunRecord, Visibility,
 };
 use auster_types::{Dsl, InputSchema, LabScope, RunStatus};
 
@@ -142,7 +142,7 @@ pub fn run_of(user: &str, slug: &str, output: Option<Vec<u8>>) -> NewRun {
         runtime_ms: 1.5,
         cost: 1,
         data_sources: vec![],
-        output,
+        output: output.map(RunOutput::Bytes),
         idempotency_key: None,
     }
 }

@@ -2,6 +2,13 @@
 //!
 //! Series indices are `i32` day numbers: compact, totally ordered and cheap to compare.
 //! The conversions are Howard Hinnant's `days_from_civil` / `civil_from_days` algorithms.
+//! One home for the engine, the data gateway, the API and the web app, so every layer
+//! accepts and writes exactly the same dates.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// A date as days since 1970-01-01.
 pub type Day = i32;
@@ -66,10 +73,77 @@ pub fn parse_iso(s: &str) -> Option<Day> {
     Some(days_from_civil(year, month, day))
 }
 
+/// Writes a day number as `YYYY-MM-DD` into a stack buffer (no allocation), for years
+/// 0–9999; other years (outside any dataset) are clamped to that range.
+pub fn write_iso(day: Day) -> [u8; 10] {
+    let (y, m, d) = civil_from_days(day);
+    let y = y.clamp(0, 9999) as u32;
+    let digit = |x: u32| b'0' + (x % 10) as u8;
+    [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(d / 10),
+        digit(d),
+    ]
+}
+
 /// Formats a day number as `YYYY-MM-DD`.
 pub fn format_iso(day: Day) -> String {
     let (y, m, d) = civil_from_days(day);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A date carried as its day number and written on the wire as `"YYYY-MM-DD"`.
+///
+/// Run outputs hold tens of thousands of dated points; keeping the day number and writing
+/// the ISO text only while serialising avoids a `String` per point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IsoDate(pub Day);
+
+impl IsoDate {
+    /// The day number.
+    pub fn day(self) -> Day {
+        self.0
+    }
+}
+
+impl fmt::Display for IsoDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let buf = write_iso(self.0);
+        // The buffer holds ASCII digits and dashes only.
+        f.write_str(std::str::from_utf8(&buf).unwrap_or("0000-00-00"))
+    }
+}
+
+impl Serialize for IsoDate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let buf = write_iso(self.0);
+        serializer.serialize_str(std::str::from_utf8(&buf).unwrap_or("0000-00-00"))
+    }
+}
+
+impl<'de> Deserialize<'de> for IsoDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IsoVisitor;
+        impl Visitor<'_> for IsoVisitor {
+            type Value = IsoDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date written YYYY-MM-DD")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IsoDate, E> {
+                parse_iso(v).map(IsoDate).ok_or_else(|| {
+                    E::custom(format!("{v:?} is not a real date written YYYY-MM-DD"))
+                })
+            }
+        }
+        deserializer.deserialize_str(IsoVisitor)
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +163,19 @@ mod tests {
             let (y, m, dd) = civil_from_days(d);
             assert_eq!(days_from_civil(y, m, dd), d);
         }
+    }
+
+    #[test]
+    fn iso_date_writes_and_reads_the_wire_form() {
+        for d in [-354_000, -1, 0, 14_247, 20_000, 2_932_896] {
+            let text = format_iso(d);
+            assert_eq!(IsoDate(d).to_string(), text);
+            let json = serde_json::to_string(&IsoDate(d)).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<IsoDate>(&json).unwrap(), IsoDate(d));
+        }
+        let err = serde_json::from_str::<IsoDate>("\"2019-02-29\"").unwrap_err();
+        assert!(err.to_string().contains("not a real date"), "{err}");
     }
 
     #[test]
