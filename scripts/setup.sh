@@ -32,5 +32,12 @@ else
   echo "up to date"
 fi
 
+step "cargo-lambda (venv) and the aarch64 Rust target for the arm64 Lambda build"
+# cargo-lambda and ziglang (its cross-linker) come from tests/requirements.txt above.
+PATH="$AUSTER_VENV/bin:$PATH" cargo lambda --version
+"$AUSTER_VENV/bin/python" -m ziglang version | sed 's/^/zig /'
+rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu ||
+  rustup target add aarch64-unknown-linux-gnu
+
 step "Browser suite: Chromium and playwright-core"
 tests/e2e/setup.sh
