@@ -199,6 +199,73 @@ async fn malformed_bodies_are_400_with_the_field() {
     let _ = std::fs::remove_dir_all(home);
 }
 
+#[tokio::test]
+async fn keys_are_created_listed_and_revoked_through_their_functions() {
+    let (ctx, home) = ctx().await;
+    let (_, b, _) = call(
+        &ctx,
+        "create-account",
+        event(
+            "POST",
+            "/api/accounts",
+            "",
+            json!({"content-type": "application/json"}),
+            Some(r#"{"email":"keys@example.com"}"#),
+        ),
+    )
+    .await;
+    let first = b["api_key"].as_str().unwrap().to_string();
+    let auth = |k: &str| json!({"authorization": format!("Bearer {k}"), "content-type": "application/json"});
+    // No body at all: API Gateway sends `"body": null`.
+    let (s, created, _) = call(
+        &ctx,
+        "create-api-key",
+        event("POST", "/api/me/keys", "", auth(&first), None),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let second = created["api_key"].as_str().unwrap().to_string();
+    let second_id = created["key_id"].as_str().unwrap().to_string();
+    let (s, list, _) = call(
+        &ctx,
+        "list-api-keys",
+        event("GET", "/api/me/keys", "", auth(&second), None),
+    )
+    .await;
+    assert_eq!(s, 200, "{list}");
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    assert_eq!(items[0]["key_id"], second_id.as_str());
+    assert_eq!(items[0]["current"], true);
+    assert!(!list.to_string().contains(&second));
+
+    let path = format!("/api/me/keys/{second_id}");
+    let (s, revoked, _) = call(
+        &ctx,
+        "revoke-api-key",
+        event("DELETE", &path, "", auth(&first), None),
+    )
+    .await;
+    assert_eq!(s, 200, "{revoked}");
+    assert!(revoked["revoked_at"].is_string(), "{revoked}");
+    let (s, err, _) = call(
+        &ctx,
+        "list-api-keys",
+        event("GET", "/api/me/keys", "", auth(&second), None),
+    )
+    .await;
+    assert_eq!(s, 401, "the revoked key still works: {err}");
+    // Another function does not serve this route.
+    let (s, _, _) = call(
+        &ctx,
+        "list-api-keys",
+        event("DELETE", &path, "", auth(&first), None),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let _ = std::fs::remove_dir_all(home);
+}
+
 #[test]
 fn every_route_has_a_binary_and_every_binary_a_route() {
     let dir = format!("{}/src/bin", env!("CARGO_MANIFEST_DIR"));

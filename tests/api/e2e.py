@@ -302,6 +302,37 @@ def main():
     s, b, _ = call("GET", "/api/primitives")
     check("primitive catalogue", s == 200 and b, s)
 
+    # API keys: create a second key, list, revoke it; the revoked key is refused at once.
+    s, k2, _ = call("POST", "/api/me/keys", {"label": "e2e second"}, a_key)
+    check("create a second key (shown once)", s == 201 and k2["api_key"].startswith("ak_")
+          and k2["api_key"] != a_key and k2["prefix"] == k2["api_key"][:len(k2["prefix"])]
+          and k2["label"] == "e2e second", (s, k2))
+    s, b, _ = call("GET", "/api/me", key=k2["api_key"])
+    check("the second key works", s == 200 and b["user_id"] == a_id, (s, b))
+    s, b, _ = call("GET", "/api/me/keys", key=a_key)
+    ids = [k["key_id"] for k in b.get("items", [])] if s == 200 else []
+    check("list shows both keys, newest first, never a secret",
+          s == 200 and len(ids) == 2 and ids[0] == k2["key_id"]
+          and [k["current"] for k in b["items"]] == [False, True]
+          and k2["api_key"] not in json.dumps(b) and a_key not in json.dumps(b)
+          and all(k["revoked_at"] is None for k in b["items"]), (s, b))
+    s, b, _ = call("DELETE", "/api/me/keys/" + k2["key_id"], key=b_key)
+    check("another user's key is 404", s == 404 and err_code(b) == "not_found", (s, b))
+    s, b, _ = call("DELETE", "/api/me/keys/" + k2["key_id"], key=a_key)
+    check("revoke the second key", s == 200 and b["key_id"] == k2["key_id"] and b["revoked_at"], (s, b))
+    s, b, _ = call("GET", "/api/me", key=k2["api_key"])
+    check("the revoked key gets 401", s == 401 and err_code(b) == "unauthenticated", (s, b))
+    s, b, _ = call("GET", "/api/me/keys", key=a_key)
+    check("the list marks it revoked", s == 200 and any(k["key_id"] == k2["key_id"] and k["revoked_at"]
+          for k in b["items"]), (s, b))
+    first_id = next((k["key_id"] for k in b.get("items", []) if k.get("current")), "")
+    s, b, _ = call("DELETE", "/api/me/keys/" + first_id, key=a_key)
+    check("the only active key cannot be revoked (409)", s == 409 and err_code(b) == "conflict", (s, b))
+    s, b, _ = call("DELETE", "/api/me/keys/not-a-key-id", key=a_key)
+    check("a malformed key id is 400", s == 400 and err_code(b) == "invalid_request", (s, b))
+    s, b, _ = call("GET", "/api/me", key=a_key)
+    check("the first key still works", s == 200, (s, b))
+
     print(f"\n{len(failures)} failure(s)" + (": " + ", ".join(failures) if failures else ""))
     return 1 if failures else 0
 

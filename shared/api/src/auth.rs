@@ -41,19 +41,28 @@ impl Caller {
     }
 }
 
-/// Resolves the caller of `req`.
-pub async fn authenticate(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, ApiError> {
+/// The API key of `req`'s `Authorization: Bearer <key>` header: `None` without the
+/// header, 401 when it is not a bearer key.
+pub fn bearer_key(req: &ApiRequest) -> Result<Option<&str>, ApiError> {
     let Some(value) = req.header("authorization") else {
-        return Ok(Caller::Anonymous);
+        return Ok(None);
     };
-    let key = value
+    value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty())
+        .map(Some)
         .ok_or_else(|| {
             ApiError::Unauthenticated("the Authorization header must be `Bearer <api key>`".into())
-        })?;
+        })
+}
+
+/// Resolves the caller of `req`.
+pub async fn authenticate(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, ApiError> {
+    let Some(key) = bearer_key(req)? else {
+        return Ok(Caller::Anonymous);
+    };
     let hash = hash_api_key(key);
     if let Some(owner) = ctx.auth_cache.get(&hash) {
         return Ok(Caller::User {

@@ -37,6 +37,20 @@ pub fn visibility_in(v: Visibility) -> auster_store::Visibility {
     }
 }
 
+/// A stored API key as the caller's key list shows it: never the key or its hash.
+/// `current_hash` is the hash of the key the request was made with.
+pub fn api_key(k: &auster_store::ApiKeyRecord, current_hash: Option<&str>) -> api::ApiKeySummary {
+    api::ApiKeySummary {
+        key_id: k.id.clone(),
+        prefix: k.prefix.clone(),
+        label: k.name.clone(),
+        created_at: rfc3339(k.created_at),
+        last_used_at: k.last_used_at.map(rfc3339),
+        revoked_at: k.revoked_at.map(rfc3339),
+        current: current_hash == Some(k.hash.as_str()),
+    }
+}
+
 /// A catalogue entry.
 pub fn summary(m: &ModelRecord) -> ModelSummary {
     ModelSummary {

@@ -146,8 +146,9 @@ pub struct KeyOwner {
 }
 
 /// Short-lived cache of key hash → owner, so a burst of requests does not look the key
-/// up (and write its `last_used_at`) every time. A revoked key stops working on this
-/// instance within the TTL.
+/// up (and write its `last_used_at`) every time. Revoking a key removes its entry here
+/// ([`AuthCache::remove`]), so it stops working at once on the instance that revoked it;
+/// other instances (other Lambdas) keep it for at most the TTL.
 pub struct AuthCache {
     ttl: Duration,
     map: Mutex<HashMap<String, (KeyOwner, Instant)>>,
@@ -176,6 +177,13 @@ impl AuthCache {
                 m.clear();
             }
             m.insert(hash, (owner, Instant::now()));
+        }
+    }
+
+    /// Forgets one key (after it was revoked).
+    pub fn remove(&self, hash: &str) {
+        if let Ok(mut m) = self.map.lock() {
+            m.remove(hash);
         }
     }
 

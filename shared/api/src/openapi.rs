@@ -134,6 +134,38 @@ fn ops() -> Vec<Op> {
             errors: &[401],
         },
         Op {
+            id: "list-api-keys",
+            summary: "The caller's API keys (prefix, label, times; never the key or its hash)",
+            auth: Auth::Required,
+            success: (200, r("ApiKeyList")),
+            body: None,
+            params: vec![],
+            errors: &[401],
+        },
+        Op {
+            id: "create-api-key",
+            summary: "Add an API key to the caller's account; the key is shown once",
+            auth: Auth::Required,
+            success: (201, r("CreateApiKeyResponse")),
+            body: Some(
+                json!({"required": false, "content": {"application/json": {"schema": r("CreateApiKeyRequest")}}}),
+            ),
+            params: vec![],
+            errors: &[401, 409],
+        },
+        Op {
+            id: "revoke-api-key",
+            summary: "Revoke one of the caller's API keys (not the only active one)",
+            auth: Auth::Required,
+            success: (200, r("ApiKeySummary")),
+            body: None,
+            params: vec![path(
+                "key_id",
+                "key id from GET /api/me/keys (16 hex digits)",
+            )],
+            errors: &[401, 404, 409],
+        },
+        Op {
             id: "list-models",
             summary: "List and search public models (owner=me: the caller's own)",
             auth: Auth::Optional,
@@ -416,6 +448,18 @@ fn schemas() -> Value {
             "ledger": {"type": "array", "items": {"type": "object", "required": ["at", "delta", "reason"], "properties": {
                 "at": {"type": "string"}, "delta": {"type": "integer"}, "reason": {"type": "string"},
                 "run_id": {"type": "string"}, "model_slug": {"type": "string"}, "balance": {"type": "integer"}}}}}},
+        "CreateApiKeyRequest": {"type": "object", "properties": {
+            "label": {"type": "string", "minLength": 1, "maxLength": 64}}},
+        "CreateApiKeyResponse": {"type": "object", "required": ["key_id", "api_key", "prefix", "label", "created_at"], "properties": {
+            "key_id": {"type": "string"}, "api_key": {"type": "string"}, "prefix": {"type": "string"},
+            "label": nullable("string"), "created_at": {"type": "string"}}},
+        "ApiKeySummary": {"type": "object", "required": ["key_id", "prefix", "label", "created_at", "last_used_at",
+            "revoked_at", "current"], "properties": {
+            "key_id": {"type": "string"}, "prefix": {"type": "string"}, "label": nullable("string"),
+            "created_at": {"type": "string"}, "last_used_at": nullable("string"), "revoked_at": nullable("string"),
+            "current": {"type": "boolean", "description": "whether this request was made with this key"}}},
+        "ApiKeyList": {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": r("ApiKeySummary")}}},
         "ModelStats": stats,
         "ModelSummary": {"type": "object", "required": summary_required, "properties": summary_props},
         "ModelList": {"type": "object", "required": ["items", "next_cursor"], "properties": {

@@ -87,6 +87,24 @@ pub static ROUTES: &[Route] = &[
         routes::accounts::list_saves
     ),
     route!(
+        "list-api-keys",
+        "GET",
+        "/api/me/keys",
+        routes::accounts::list_api_keys
+    ),
+    route!(
+        "create-api-key",
+        "POST",
+        "/api/me/keys",
+        routes::accounts::create_api_key
+    ),
+    route!(
+        "revoke-api-key",
+        "DELETE",
+        "/api/me/keys/{key_id}",
+        routes::accounts::revoke_api_key
+    ),
+    route!(
         "list-models",
         "GET",
         "/api/models",

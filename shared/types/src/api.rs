@@ -87,6 +87,61 @@ pub struct LedgerEntry {
     pub balance: Option<i64>,
 }
 
+/// `POST /api/me/keys` body; an empty body is accepted too.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CreateApiKeyRequest {
+    /// Optional label to tell keys apart (1–64 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// `201` answer of `POST /api/me/keys`. The key is shown once and stored hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateApiKeyResponse {
+    /// Id used to revoke the key.
+    pub key_id: String,
+    /// Bearer key for `Authorization: Bearer …`; never retrievable again.
+    pub api_key: String,
+    /// The key's first characters, as key lists show them.
+    pub prefix: String,
+    /// Label, when one was given.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+}
+
+/// One API key of the caller in `GET /api/me/keys`: never the key or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeySummary {
+    /// Id used to revoke the key.
+    pub key_id: String,
+    /// The key's first characters.
+    pub prefix: String,
+    /// Label, when one was given.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last successful authentication, if any.
+    #[serde(default)]
+    pub last_used_at: Option<String>,
+    /// RFC 3339 revocation time; a revoked key never authenticates again.
+    #[serde(default)]
+    pub revoked_at: Option<String>,
+    /// Whether this request was made with this key.
+    #[serde(default)]
+    pub current: bool,
+}
+
+/// `GET /api/me/keys` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ApiKeyList {
+    /// The caller's keys, newest first, revoked ones included.
+    #[serde(default)]
+    pub items: Vec<ApiKeySummary>,
+}
+
 /// Who may see a model or an artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,11 +1,13 @@
-//! `POST /api/accounts`, `GET /api/me`, `GET /api/me/saves`.
+//! `POST /api/accounts`, `GET /api/me`, `GET /api/me/saves` and the caller's API keys
+//! (`GET` / `POST /api/me/keys`, `DELETE /api/me/keys/{key_id}`).
 
 use auster_store::{day_of, generate_api_key, now_ms, NewAccount, PageRequest, Plan};
 use auster_types::api::{
-    CreateAccountRequest, CreateAccountResponse, Me, SavesResponse, UsageToday,
+    ApiKeyList, ApiKeySummary, CreateAccountRequest, CreateAccountResponse, CreateApiKeyRequest,
+    CreateApiKeyResponse, Me, SavesResponse, UsageToday,
 };
 
-use super::{Body, Created, Ok200, Plain};
+use super::{Body, Created, Ok200, OptionalBody, Path, Plain, WithKey};
 use crate::convert;
 use crate::ctx::Ctx;
 use crate::error::ApiError;
@@ -92,4 +94,107 @@ pub async fn list_saves(ctx: &Ctx, input: Plain) -> Result<Ok200<SavesResponse>,
     Ok(Ok200(SavesResponse {
         items: page.items.iter().map(convert::summary).collect(),
     }))
+}
+
+/// Most API keys one account may hold unrevoked at a time.
+pub const MAX_ACTIVE_KEYS: usize = 20;
+
+/// Longest key label, in characters.
+pub const MAX_KEY_LABEL: usize = 64;
+
+/// The caller's API keys, newest first, revoked ones included: prefix, label and times,
+/// never the key or its hash. `current` marks the key of this request.
+pub async fn list_api_keys(
+    ctx: &Ctx,
+    input: WithKey<Plain>,
+) -> Result<Ok200<ApiKeyList>, ApiError> {
+    let user = input.input.caller.require()?;
+    let keys = ctx.store.list_api_keys(user).await?;
+    Ok(Ok200(ApiKeyList {
+        items: keys
+            .iter()
+            .map(|k| convert::api_key(k, input.key_hash.as_deref()))
+            .collect(),
+    }))
+}
+
+/// Adds an API key to the caller's account and answers it once; the store keeps only its
+/// hash. 409 when the account already holds [`MAX_ACTIVE_KEYS`] unrevoked keys.
+pub async fn create_api_key(
+    ctx: &Ctx,
+    input: OptionalBody<CreateApiKeyRequest>,
+) -> Result<Created<CreateApiKeyResponse>, ApiError> {
+    let user = input.caller.require()?;
+    let label = match input.body.label {
+        None => None,
+        Some(l) => {
+            let l = l.trim().to_string();
+            text::line("/label", &l, MAX_KEY_LABEL)?;
+            Some(l)
+        }
+    };
+    let active = ctx
+        .store
+        .list_api_keys(user)
+        .await?
+        .iter()
+        .filter(|k| k.revoked_at.is_none())
+        .count();
+    if active >= MAX_ACTIVE_KEYS {
+        return Err(ApiError::Conflict(format!(
+            "the account already has {active} active API keys (at most {MAX_ACTIVE_KEYS}); revoke one first"
+        )));
+    }
+    let key = generate_api_key(label);
+    let record = ctx.store.create_api_key(user, key.new_key).await?;
+    Ok(Created(CreateApiKeyResponse {
+        key_id: record.id,
+        api_key: key.plaintext,
+        prefix: record.prefix,
+        label: record.name,
+        created_at: convert::rfc3339(record.created_at),
+    }))
+}
+
+/// Revokes one of the caller's API keys and answers its summary (revoking twice answers the
+/// first revocation). 404 for an unknown id or another user's key; 409 for the account's
+/// only active key, which would lock the account out (create another first).
+///
+/// The key stops working at once on this instance (its auth-cache entry is dropped);
+/// other instances may accept it for up to the auth cache's 5 seconds.
+pub async fn revoke_api_key(
+    ctx: &Ctx,
+    input: WithKey<Path>,
+) -> Result<Ok200<ApiKeySummary>, ApiError> {
+    let user = input.input.caller.require()?;
+    let key_id = input.input.param.as_str();
+    let well_formed = key_id.len() == 16
+        && key_id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !well_formed {
+        return Err(ApiError::invalid(
+            "/path/key_id",
+            "key_id must be 16 lower-case hex digits, as GET /api/me/keys lists them",
+        ));
+    }
+    let keys = ctx.store.list_api_keys(user).await?;
+    let not_found = || ApiError::NotFound(format!("no API key {key_id} in your account"));
+    let target = keys.iter().find(|k| k.id == key_id).ok_or_else(not_found)?;
+    let active = keys.iter().filter(|k| k.revoked_at.is_none()).count();
+    if target.revoked_at.is_none() && active <= 1 {
+        return Err(ApiError::Conflict(
+            "this is the account's only active API key; create another before revoking it".into(),
+        ));
+    }
+    let record = ctx
+        .store
+        .revoke_api_key(user, key_id)
+        .await
+        .map_err(|e| match e {
+            auster_store::StoreError::NotFound(_) => not_found(),
+            other => other.into(),
+        })?;
+    ctx.auth_cache.remove(&record.hash);
+    Ok(Ok200(convert::api_key(&record, input.key_hash.as_deref())))
 }

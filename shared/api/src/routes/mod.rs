@@ -141,6 +141,47 @@ impl<T: DeserializeOwned> FromApiRequest for Body<T> {
     }
 }
 
+/// The caller and an optional JSON body of type `T`: an empty body reads as
+/// `T::default()` (routes whose every field is optional, such as `POST /api/me/keys`).
+#[derive(Debug, Clone)]
+pub struct OptionalBody<T> {
+    /// Caller.
+    pub caller: Caller,
+    /// Parsed body, or the default when none was sent.
+    pub body: T,
+}
+
+impl<T: DeserializeOwned + Default> FromApiRequest for OptionalBody<T> {
+    fn from_request(req: &ApiRequest, caller: Caller) -> Result<Self, ApiError> {
+        let body = if req.body.iter().all(u8::is_ascii_whitespace) {
+            T::default()
+        } else {
+            extract::json_body(req)?
+        };
+        Ok(OptionalBody { caller, body })
+    }
+}
+
+/// Another input plus the hash of the API key the request was made with (`None` for
+/// anonymous callers): lets the key routes mark the caller's current key.
+#[derive(Debug, Clone)]
+pub struct WithKey<T> {
+    /// The route's input.
+    pub input: T,
+    /// SHA-256 hex of the bearer key, when one was sent.
+    pub key_hash: Option<String>,
+}
+
+impl<T: FromApiRequest> FromApiRequest for WithKey<T> {
+    fn from_request(req: &ApiRequest, caller: Caller) -> Result<Self, ApiError> {
+        let key_hash = crate::auth::bearer_key(req)?.map(auster_store::hash_api_key);
+        Ok(WithKey {
+            input: T::from_request(req, caller)?,
+            key_hash,
+        })
+    }
+}
+
 /// The caller and one path parameter (`{slug}` or `{id}`).
 #[derive(Debug, Clone)]
 pub struct Path {

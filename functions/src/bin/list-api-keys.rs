@@ -1,0 +1,6 @@
+//! GET /api/me/keys
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    auster_functions::serve("list-api-keys").await
+}
