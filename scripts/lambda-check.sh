@@ -110,23 +110,19 @@ mapfile -t functions < <(find functions/src/bin -maxdepth 1 -name '*.rs' -printf
 [ "${#functions[@]}" -gt 0 ] || fail "no bins in functions/src/bin"
 
 step "build the ${#functions[@]} function bins and the auster binary (debug)"
-# The function bins as `cargo test --workspace` builds them (integration tests get the bins
-# of their package): the same features, so right after the workspace tests (tests/run)
-# this is a no-op, where a `cargo build` of the bins alone would unify features
-# differently and compile a second copy of the dependency tree. Should some test of the
-# workspace not compile (that is the workspace suite's failure, not this one's), the bins
-# are built alone. The auster binary as tests/run builds it (AUSTER_BIN).
+# The function bins and the auster binary as `cargo test --workspace` builds them
+# (integration tests get the bins of their package): the same features, so right after the
+# workspace tests (tests/run) this is a no-op, where a `cargo build` of the bins alone would
+# unify features differently and compile a second copy of the dependency tree. Should some
+# test of the workspace not compile (the workspace suite's failure, not this one's), the
+# bins are built alone. tests/run passes its own debug build of auster in AUSTER_BIN.
 if ! cargo test --quiet --workspace --no-run >"$work/build.log" 2>&1; then
   grep -E '^error' "$work/build.log" | head -5
-  echo "(cargo test --workspace --no-run failed: building the function bins alone)"
-  cargo build --quiet -p auster-functions --bins
+  echo "(cargo test --workspace --no-run failed: building the bins alone)"
+  cargo build --quiet -p auster-functions --bins -p auster-cli
 fi
-if [ -n "${AUSTER_BIN:-}" ] && [ -x "$AUSTER_BIN" ]; then
-  auster=$AUSTER_BIN
-else
-  cargo build --quiet -p auster-cli
-  auster="$CARGO_TARGET_DIR/debug/auster"
-fi
+auster=${AUSTER_BIN:-$CARGO_TARGET_DIR/debug/auster}
+[ -x "$auster" ] || fail "no binary $auster"
 for f in "${functions[@]}"; do
   [ -x "$CARGO_TARGET_DIR/debug/$f" ] || fail "no binary $CARGO_TARGET_DIR/debug/$f"
 done
