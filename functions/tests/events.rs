@@ -34,6 +34,38 @@ fn event(method: &str, path: &str, query: &str, headers: Value, body: Option<&st
     .to_string()
 }
 
+/// An event without query, headers or body.
+fn bare(method: &str, path: &str) -> String {
+    event(method, path, "", json!({}), None)
+}
+
+/// A JSON `POST /api/accounts` event with this body.
+fn post_account(body: &str) -> String {
+    event(
+        "POST",
+        "/api/accounts",
+        "",
+        json!({"content-type": "application/json"}),
+        Some(body),
+    )
+}
+
+/// A `GET` event sent with this bearer key.
+fn get_with_key(path: &str, key: &str) -> String {
+    event(
+        "GET",
+        path,
+        "",
+        json!({"authorization": format!("Bearer {key}")}),
+        None,
+    )
+}
+
+/// The `error.message` of an error answer ("" when there is none).
+fn error_message(body: &Value) -> &str {
+    body["error"]["message"].as_str().unwrap_or_default()
+}
+
 async fn ctx() -> (Arc<Ctx>, std::path::PathBuf) {
     let home = std::env::temp_dir().join(format!("auster-fn-test-{}", auster_store_id()));
     let config = Config::from_lookup(|k| match k {
@@ -76,12 +108,7 @@ async fn call(
 #[tokio::test]
 async fn health_answers_through_the_lambda_adapter() {
     let (ctx, home) = ctx().await;
-    let (s, b, h) = call(
-        &ctx,
-        "health",
-        event("GET", "/api/health", "", json!({}), None),
-    )
-    .await;
+    let (s, b, h) = call(&ctx, "health", bare("GET", "/api/health")).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["status"], "ok");
     assert_eq!(h["content-type"], "application/json");
@@ -94,33 +121,16 @@ async fn account_then_me_with_the_bearer_key() {
     let (s, b, _) = call(
         &ctx,
         "create-account",
-        event(
-            "POST",
-            "/api/accounts",
-            "",
-            json!({"content-type": "application/json"}),
-            Some(r#"{"email":"lambda@example.com"}"#),
-        ),
+        post_account(r#"{"email":"lambda@example.com"}"#),
     )
     .await;
     assert_eq!(s, 201, "{b}");
     let key = b["api_key"].as_str().unwrap().to_string();
-    let (s, me, _) = call(
-        &ctx,
-        "get-me",
-        event(
-            "GET",
-            "/api/me",
-            "",
-            json!({"authorization": format!("Bearer {key}")}),
-            None,
-        ),
-    )
-    .await;
+    let (s, me, _) = call(&ctx, "get-me", get_with_key("/api/me", &key)).await;
     assert_eq!(s, 200, "{me}");
     assert_eq!(me["email"], "lambda@example.com");
     assert_eq!(me["plan"], "free");
-    let (s, err, _) = call(&ctx, "get-me", event("GET", "/api/me", "", json!({}), None)).await;
+    let (s, err, _) = call(&ctx, "get-me", bare("GET", "/api/me")).await;
     assert_eq!(s, 401);
     assert_eq!(err["error"]["code"], "unauthenticated");
     assert_eq!(err["error"]["request_id"], "JKJaXmPLvHcESHA=");
@@ -138,24 +148,16 @@ async fn query_strings_and_path_parameters_reach_the_route() {
     .await;
     assert_eq!(s, 400, "{b}");
     assert_eq!(b["error"]["details"][0]["path"], "/query/sort");
-    let (s, b, _) = call(
-        &ctx,
-        "get-model",
-        event("GET", "/api/models/no-such-model", "", json!({}), None),
-    )
-    .await;
+    let (s, b, _) = call(&ctx, "get-model", bare("GET", "/api/models/no-such-model")).await;
     assert_eq!(s, 404, "{b}");
-    assert!(b["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("no-such-model"));
+    assert!(error_message(&b).contains("no-such-model"), "{b}");
     let _ = std::fs::remove_dir_all(home);
 }
 
 #[tokio::test]
 async fn a_function_serves_only_its_own_route() {
     let (ctx, home) = ctx().await;
-    let (s, _, _) = call(&ctx, "health", event("GET", "/api/me", "", json!({}), None)).await;
+    let (s, _, _) = call(&ctx, "health", bare("GET", "/api/me")).await;
     assert_eq!(s, 404);
     let (s, _, h) = call(
         &ctx,
@@ -171,31 +173,12 @@ async fn a_function_serves_only_its_own_route() {
 #[tokio::test]
 async fn malformed_bodies_are_400_with_the_field() {
     let (ctx, home) = ctx().await;
-    let (s, b, _) = call(
-        &ctx,
-        "create-account",
-        event(
-            "POST",
-            "/api/accounts",
-            "",
-            json!({}),
-            Some(r#"{"email": 42}"#),
-        ),
-    )
-    .await;
+    let (s, b, _) = call(&ctx, "create-account", post_account(r#"{"email": 42}"#)).await;
     assert_eq!(s, 400, "{b}");
     assert_eq!(b["error"]["details"][0]["path"], "/email");
-    let (s, b, _) = call(
-        &ctx,
-        "create-account",
-        event("POST", "/api/accounts", "", json!({}), Some("{\"email\": ")),
-    )
-    .await;
+    let (s, b, _) = call(&ctx, "create-account", post_account("{\"email\": ")).await;
     assert_eq!(s, 400, "{b}");
-    assert!(b["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("not valid JSON"));
+    assert!(error_message(&b).contains("not valid JSON"), "{b}");
     let _ = std::fs::remove_dir_all(home);
 }
 
