@@ -1663,7 +1663,7 @@ impl RunRepo for AwsStore {
         match self.transact(items).await {
             Ok(()) => {}
             Err(f) => {
-                if let Some(k) = &rec.output_key {
+                if let Some(k) = own_output_key(&run, &rec) {
                     self.delete_object(k).await;
                 }
                 if f.failed_at(0) {

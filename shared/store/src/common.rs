@@ -596,6 +596,16 @@ pub fn run_record(id: String, run: &NewRun, now: Millis) -> RunRecord {
     }
 }
 
+/// The output blob a `record_run` call wrote itself (from [`RunOutput::Bytes`]), which it
+/// removes again when the run is not recorded. A shared [`RunOutput::Stored`] blob, which
+/// other runs point at, is never removed.
+pub fn own_output_key<'a>(run: &NewRun, rec: &'a RunRecord) -> Option<&'a str> {
+    match run.output {
+        Some(RunOutput::Bytes(_)) => rec.output_key.as_deref(),
+        _ => None,
+    }
+}
+
 /// The wire name of a run status (`success` / `error`).
 pub fn run_status_str(s: auster_types::RunStatus) -> &'static str {
     use auster_types::RunStatus;

@@ -1142,14 +1142,14 @@ impl RunRepo for SqliteStore {
         match outcome {
             Ok(Ok(())) => Ok(rec),
             Ok(Err(prev_id)) => {
-                if let Some(k) = rec.output_key {
-                    self.remove_blob(k).await;
+                if let Some(k) = own_output_key(&run, &rec) {
+                    self.remove_blob(k.to_string()).await;
                 }
                 self.get_run(&prev_id, &run.user_id).await
             }
             Err(e) => {
-                if let Some(k) = rec.output_key {
-                    self.remove_blob(k).await;
+                if let Some(k) = own_output_key(&run, &rec) {
+                    self.remove_blob(k.to_string()).await;
                 }
                 Err(e)
             }

@@ -681,6 +681,23 @@ async fn runs_usage_and_idempotency(s: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert_eq!(cat(&e), ErrorCategory::NotFound);
+    // A run pointing at a shared output blob: a refused record leaves that blob alone
+    // (other runs point at it), a recorded one reads it back.
+    let shared = br#"{"shared":true}"#.to_vec();
+    let blob = StoredBlob::shared_run_output(&shared);
+    s.put_blob(&blob.key, &shared).await.unwrap();
+    let mut refused = run_of(&a.id, "missing", None);
+    refused.output = Some(RunOutput::Stored(blob.clone()));
+    assert_eq!(
+        cat(&s.record_run(refused).await.unwrap_err()),
+        ErrorCategory::NotFound
+    );
+    assert_eq!(s.get_blob(&blob.key).await.unwrap(), shared);
+    let mut pointing = run_of(&a.id, "m", None);
+    pointing.output = Some(RunOutput::Stored(blob.clone()));
+    let r = s.record_run(pointing).await.unwrap();
+    assert_eq!(r.output_key.as_deref(), Some(blob.key.as_str()));
+    assert_eq!(s.get_run_output(&r.id, &a.id).await.unwrap(), shared);
     let mut bad = run_of(&a.id, "m", None);
     bad.runtime_ms = f64::NAN;
     assert_refused(s.record_run(bad).await, "runtime_ms");
