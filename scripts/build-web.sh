@@ -34,6 +34,15 @@ if [ "$FORCE" != "--force" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_
 fi
 
 echo "== building the web app (wasm32, release)"
+# Size settings for this build only (its own target dir; host release builds keep opt-level 3),
+# measured in docs/performance.md (Web app):
+# - opt-level "z" for every crate, not just auster-web: the dependencies (Leptos, serde_json)
+#   are most of the code;
+# - Leptos's `erase_components` mode: every component returns AnyView and every reactive
+#   closure is erased, so the view machinery is compiled once per output type rather than
+#   once per closure and component (−70 KB gzipped).
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
+export RUSTFLAGS="--cfg erase_components${RUSTFLAGS:+ $RUSTFLAGS}"
 built=""
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
    || rustup target add wasm32-unknown-unknown; then

@@ -4,7 +4,7 @@
 // Flow: browse → filter → open a model → invalid input shows an error → fix → run → chart
 // drawn with the expected number of points → hover and zoom → publish → open the artifact
 // anonymously in a fresh context (CSV download) → fork → rate → save → the account page
-// shows the run and the charge. Screenshots of every page at 390 and 1280 px; any browser
+// shows the run and the charge → create an API key (shown once, copied) and revoke it. Screenshots of every page at 390 and 1280 px; any browser
 // console error fails the suite. Prints bundle size and timings.
 //
 // Env: AUSTER_URL (http://127.0.0.1:PORT), SCREENSHOT_DIR, WEB_DIST.
@@ -253,6 +253,47 @@ try {
     await page.click('#tab-forked');
     await page.waitForSelector(`.model-card[data-slug="${forkSlug}"]`);
     await shot(page, 'account');
+  });
+
+  await step('account: create an API key (shown once, copied), then revoke it with a confirmation', async () => {
+    await page.goto(`${BASE}/account`);
+    await page.waitForSelector('.key-list tbody tr');
+    const before = await page.locator('.key-list tbody tr').count();
+    await page.fill('#key-label', 'e2e browser key');
+    const resp = page.waitForResponse((r) => r.url().endsWith('/api/me/keys') && r.request().method() === 'POST');
+    await page.click('#create-key');
+    const r = await resp;
+    assert(r.status() === 201, `create key answered ${r.status()}`);
+    const created = await r.json();
+    const shown = (await page.textContent('#new-key .new-api-key')).trim();
+    assert(shown === created.api_key, 'the new key is not shown');
+    await page.click('#new-key button:has-text("Copy key")');
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    assert(clip === created.api_key, 'the copy button did not copy the key');
+    const row = page.locator(`.key-list tr[data-key-id="${created.key_id}"]`);
+    await row.waitFor();
+    assert((await page.locator('.key-list tbody tr').count()) === before + 1, 'the new key is not listed');
+    assert((await row.textContent()).includes('e2e browser key'), 'the label is not listed');
+    await shot(page, 'account-keys');
+    // Revoking this browser's own key warns first; cancel it.
+    await page.click('.key-list tr:has-text("this browser") .revoke-key');
+    await page.waitForSelector('[role=alertdialog] #revoke-current-warning');
+    await page.click('[role=alertdialog] button:has-text("Cancel")');
+    await page.waitForSelector('[role=alertdialog]', { state: 'detached' });
+    // Revoke the new key: no warning, then the row says revoked and the key is refused.
+    await row.locator('.revoke-key').click();
+    await page.waitForSelector('[role=alertdialog] #confirm-revoke');
+    assert((await page.locator('#revoke-current-warning').count()) === 0, 'warned for a key this browser does not use');
+    const del = page.waitForResponse((x) => x.url().includes(`/api/me/keys/${created.key_id}`) && x.request().method() === 'DELETE');
+    await page.click('#confirm-revoke');
+    assert((await del).status() === 200, 'revoke was refused');
+    await page.waitForFunction((id) => /revoked/.test(document.querySelector(`.key-list tr[data-key-id="${id}"] .key-status`)?.textContent || ''), created.key_id);
+    assert((await page.locator('#new-key').count()) === 0, 'the revoked key is still on show');
+    assert(!(await page.content()).includes(created.api_key), 'the key is still in the page');
+    // From Node, not the page: a 401 in the page would be a console error.
+    const status = (await fetch(`${BASE}/api/me`, { headers: { Authorization: `Bearer ${created.api_key}` } })).status;
+    assert(status === 401, `the revoked key answered ${status}`);
+    assert(await page.evaluate(() => localStorage.getItem('auster.api_key')) !== null, 'this browser lost its own key');
   });
 
   await step('time from Run click to chart (signed in, fresh page, uncached inputs)', async () => {

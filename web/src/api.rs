@@ -3,7 +3,8 @@
 //! server's code, sentence and per-field details so pages can show them where they belong.
 
 use auster_types::api::{
-    Artifact, CreateAccountRequest, CreateAccountResponse, ForkRequest, Me, ModelDetail, ModelList,
+    ApiKeyList, ApiKeySummary, Artifact, CreateAccountRequest, CreateAccountResponse,
+    CreateApiKeyRequest, CreateApiKeyResponse, ForkRequest, Me, ModelDetail, ModelList,
     ModelListQuery, ModelRef, ModelSummary, PublishRequest, PublishResponse, RateRequest,
     RatingSummary, RunRequest, SavesResponse,
 };
@@ -262,6 +263,26 @@ pub async fn create_account(email: String) -> Result<CreateAccountResponse, ApiE
 /// `GET /api/me`.
 pub async fn me(key: Option<String>) -> Result<Me, ApiError> {
     call(Method::GET, "/api/me", key.as_deref(), None).await
+}
+
+/// `GET /api/me/keys`.
+pub async fn list_keys(key: Option<String>) -> Result<ApiKeyList, ApiError> {
+    call(Method::GET, "/api/me/keys", key.as_deref(), None).await
+}
+
+/// `POST /api/me/keys {label?}`: the new key, shown once.
+pub async fn create_key(
+    label: Option<String>,
+    key: Option<String>,
+) -> Result<CreateApiKeyResponse, ApiError> {
+    let body = CreateApiKeyRequest { label };
+    call(Method::POST, "/api/me/keys", key.as_deref(), json(&body)).await
+}
+
+/// `DELETE /api/me/keys/{key_id}`: the revoked key's summary.
+pub async fn revoke_key(key_id: String, key: Option<String>) -> Result<ApiKeySummary, ApiError> {
+    let path = format!("/api/me/keys/{}", encode(&key_id));
+    call(Method::DELETE, &path, key.as_deref(), None).await
 }
 
 #[cfg(test)]

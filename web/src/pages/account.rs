@@ -1,8 +1,10 @@
 //! `/account`: create an account (the API key is shown once, with a copy button, and kept
 //! in this browser), or sign in with an existing key; then credits, plan, today's usage,
-//! the ledger, the runs made on this browser, and My models (saved, forked, own).
+//! the ledger, the runs made on this browser, the account's API keys (create: shown once;
+//! revoke: confirmed, with a warning for this browser's own key), and My models (saved,
+//! forked, own).
 
-use auster_types::api::{Me, ModelListQuery, ModelSummary};
+use auster_types::api::{ApiKeySummary, CreateApiKeyResponse, Me, ModelListQuery, ModelSummary};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -12,7 +14,7 @@ use crate::components::error::{Empty, ErrorNote, ErrorTemplate, Loading};
 use crate::dates::format_timestamp;
 use crate::format::{grouped, millis, plural};
 use crate::pages::model::NewKey;
-use crate::state::{recent_runs, use_session};
+use crate::state::{recent_runs, use_session, use_toasts};
 
 /// The account page.
 #[component]
@@ -116,6 +118,7 @@ fn Dashboard() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
+        <ApiKeys />
         <MyModels />
     }
 }
@@ -191,6 +194,171 @@ fn Profile(me: Me) -> impl IntoView {
                     }}
                 </section>
             </div>
+        </section>
+    }
+}
+
+/// The account's API keys: list, create (the key shown once) and revoke (confirmed).
+#[component]
+fn ApiKeys() -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let refresh = RwSignal::new(0u32);
+    let keys = LocalResource::new(move || {
+        let key = session.key.get();
+        let _ = refresh.get();
+        async move { api::list_keys(key).await }
+    });
+    let label = RwSignal::new(String::new());
+    let created: RwSignal<Option<CreateApiKeyResponse>> = RwSignal::new(None);
+    let confirm: RwSignal<Option<ApiKeySummary>> = RwSignal::new(None);
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let l = label.get_untracked().trim().to_string();
+        busy.set(true);
+        spawn_local(async move {
+            match api::create_key((!l.is_empty()).then_some(l), session.key_now()).await {
+                Ok(k) => {
+                    error.set(None);
+                    label.set(String::new());
+                    created.set(Some(k));
+                    refresh.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let revoke = move |_| {
+        let Some(k) = confirm.get_untracked() else { return };
+        busy.set(true);
+        spawn_local(async move {
+            match api::revoke_key(k.key_id.clone(), session.key_now()).await {
+                Ok(_) => {
+                    error.set(None);
+                    confirm.set(None);
+                    if created.get_untracked().is_some_and(|c| c.key_id == k.key_id) {
+                        created.set(None);
+                    }
+                    if k.current {
+                        toasts.push("Key revoked; this browser is signed out");
+                        session.set_key(None, None);
+                    } else {
+                        toasts.push(format!("Key {}… revoked", k.prefix));
+                        refresh.update(|n| *n += 1);
+                    }
+                }
+                Err(e) => {
+                    confirm.set(None);
+                    error.set(Some(e));
+                }
+            }
+            busy.set(false);
+        });
+    };
+    let use_here = move |k: CreateApiKeyResponse| {
+        session.set_key(Some(k.api_key), session.email.get_untracked());
+        toasts.push("This browser now uses the new key");
+    };
+    view! {
+        <section class="card api-keys" aria-labelledby="keys-title">
+            <h2 id="keys-title" class="h3">"API keys"</h2>
+            <p class="hint">"Send a key as "<code>"Authorization: Bearer <key>"</code>". Keys are stored hashed: a new key is shown once."</p>
+            <form class="key-create" on:submit=create>
+                <div class="field">
+                    <label for="key-label">"Label (optional)"</label>
+                    <input id="key-label" type="text" maxlength="64" placeholder="e.g. laptop, CI"
+                        prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) />
+                </div>
+                <button id="create-key" class="btn" type="submit" disabled=move || busy.get()>"Create key"</button>
+            </form>
+            {move || created.get().map(|k| {
+                let copy = k.api_key.clone();
+                let here = k.clone();
+                view! {
+                    <div class="note note-key" role="status" id="new-key">
+                        <strong>"New API key (shown once)"</strong>
+                        <p class="hint">"Copy it now: it cannot be shown again."</p>
+                        <div class="key-row">
+                            <code class="mono new-api-key">{k.api_key.clone()}</code>
+                            <button class="btn btn-small" type="button" on:click=move |_| {
+                                let c = copy.clone();
+                                spawn_local(async move {
+                                    let ok = crate::util::copy_text(c).await;
+                                    toasts.push(if ok { "API key copied" } else { "Copy failed: select the key and copy it" });
+                                });
+                            }>"Copy key"</button>
+                            <button class="btn btn-small btn-ghost" type="button" on:click=move |_| use_here(here.clone())>"Use in this browser"</button>
+                            <button class="btn btn-small btn-ghost" type="button" on:click=move |_| created.set(None)>"Done"</button>
+                        </div>
+                    </div>
+                }
+            })}
+            {move || error.get().map(|e| view! { <ErrorNote error=e /> })}
+            <Transition fallback=|| view! { <Loading label="Loading your keys…" /> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorTemplate errors /> }>
+                    {move || Suspend::new(async move {
+                        let list = keys.await?.items;
+                        let active = list.iter().filter(|k| k.revoked_at.is_none()).count();
+                        Ok::<_, ApiError>(view! {
+                            <div class="scroll-x">
+                            <table class="data-table key-list">
+                                <thead><tr>
+                                    <th scope="col">"Key"</th><th scope="col">"Label"</th><th scope="col">"Created"</th>
+                                    <th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|k| {
+                                        let only = k.revoked_at.is_none() && active <= 1;
+                                        let status = match (&k.revoked_at, k.current) {
+                                            (Some(at), _) => format!("revoked {}", format_timestamp(at)),
+                                            (None, true) => "active · this browser".to_string(),
+                                            (None, false) => "active".to_string(),
+                                        };
+                                        let revoked = k.revoked_at.is_some();
+                                        let row = k.clone();
+                                        view! {
+                                            <tr data-key-id=k.key_id.clone() class:revoked=revoked>
+                                                <td class="mono">{format!("{}…", k.prefix)}</td>
+                                                <td>{k.label.clone().unwrap_or_default()}</td>
+                                                <td>{format_timestamp(&k.created_at)}</td>
+                                                <td>{k.last_used_at.as_deref().map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
+                                                <td class="key-status">{status}</td>
+                                                <td>{(!revoked).then(|| view! {
+                                                    <button class="btn btn-small btn-ghost revoke-key" type="button" disabled=only
+                                                        title=if only { "Create another key before revoking the only active one" } else { "Revoke this key" }
+                                                        on:click=move |_| confirm.set(Some(row.clone()))>"Revoke"</button>
+                                                })}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            </div>
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+            {move || confirm.get().map(|k| view! {
+                <div class="backdrop" on:click=move |_| confirm.set(None)></div>
+                <div class="dialog card" role="alertdialog" aria-modal="true" aria-labelledby="revoke-title" aria-describedby="revoke-text"
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { confirm.set(None) }>
+                    <h2 id="revoke-title" class="h3">{format!("Revoke key {}…?", k.prefix)}</h2>
+                    <p id="revoke-text">"Programs that use it are refused at once. This cannot be undone."</p>
+                    {k.current.then(|| view! {
+                        <div class="note note-error" role="alert" id="revoke-current-warning">
+                            <strong>"This is the key this browser uses. "</strong>
+                            "Revoking it signs this browser out; sign in again with another key you have copied."
+                        </div>
+                    })}
+                    <p class="actions">
+                        <button id="confirm-revoke" class="btn btn-danger" type="button" disabled=move || busy.get() on:click=revoke>"Revoke key"</button>
+                        <button class="btn btn-ghost" type="button" autofocus on:click=move |_| confirm.set(None)>"Cancel"</button>
+                    </p>
+                </div>
+            })}
         </section>
     }
 }
