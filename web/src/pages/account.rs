@@ -232,14 +232,19 @@ fn ApiKeys() -> impl IntoView {
         });
     };
     let revoke = move |_| {
-        let Some(k) = confirm.get_untracked() else { return };
+        let Some(k) = confirm.get_untracked() else {
+            return;
+        };
         busy.set(true);
         spawn_local(async move {
             match api::revoke_key(k.key_id.clone(), session.key_now()).await {
                 Ok(_) => {
                     error.set(None);
                     confirm.set(None);
-                    if created.get_untracked().is_some_and(|c| c.key_id == k.key_id) {
+                    if created
+                        .get_untracked()
+                        .is_some_and(|c| c.key_id == k.key_id)
+                    {
                         created.set(None);
                     }
                     if k.current {
