@@ -4,5 +4,6 @@
 pub mod align;
 pub mod bsm;
 pub mod pairwise;
+pub mod reduce;
 pub mod rolling;
 pub mod ta;
