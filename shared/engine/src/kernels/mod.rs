@@ -3,6 +3,7 @@
 
 pub mod align;
 pub mod bsm;
+pub mod elementwise;
 pub mod pairwise;
 pub mod reduce;
 pub mod rolling;

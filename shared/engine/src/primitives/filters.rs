@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use crate::date::{civil_from_days, days_from_civil, days_in_month, format_iso, Day};
-use crate::kernels::align;
+use crate::kernels::{align, reduce};
 use crate::primitives::common::{frame, map_numeric, series, zip_numeric};
 use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
 use crate::value::{ColumnData, Frame, Kind, KindSet, Series, Table, Value};
@@ -89,6 +89,14 @@ fn take_rows(v: &Value, keep: &[usize]) -> Result<Value, EvalError> {
     let d = dates_of(v, "the input")?;
     let dates = Arc::new(keep.iter().map(|&i| d[i]).collect());
     map_columns(v, dates, |c| keep.iter().map(|&i| c[i]).collect())
+}
+
+/// Whether no column of a dated value has a NaN (then fills and drops leave it as it is,
+/// and the answer is a copy sharing its index).
+fn complete(v: &Value) -> bool {
+    columns_of(v)
+        .iter()
+        .all(|(_, c)| reduce::count(c) == c.len())
 }
 
 /// Every numeric column of a dated value, in order (a series is one column `value`).
@@ -249,7 +257,7 @@ const CMP_PARAMS: &[Param] = &[Param::number(
 )];
 
 /// A binary operation on two operands, or one operand and the `value` param.
-fn binary(call: &Call<'_>, f: fn(f64, f64) -> f64) -> Result<Value, EvalError> {
+fn binary(call: &Call<'_>, f: impl Fn(f64, f64) -> f64 + Copy) -> Result<Value, EvalError> {
     let a = call.input(0);
     match (call.inputs.get(1), call.params.opt_num("value")?) {
         (Some(b), None) => zip_numeric(a, b, f),
@@ -425,10 +433,16 @@ static FILLNA: Primitive = Primitive {
                 if limit.is_some() {
                     return Err(EvalError::new("`limit` applies only with `method` (ffill or bfill)."));
                 }
+                if complete(v) {
+                    return Ok(v.clone());
+                }
                 map_columns(v, d, |col| col.iter().map(|&y| if y.is_nan() { x } else { y }).collect())
             }
             (None, Some(m)) => {
                 let lim = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+                if matches!(m, "ffill" | "bfill") && complete(v) {
+                    return Ok(v.clone());
+                }
                 match m {
                     "ffill" => map_columns(v, d, |col| ffill(col, lim)),
                     "bfill" => map_columns(v, d, |col| bfill(col, lim)),
@@ -453,6 +467,9 @@ static DROPNA: Primitive = Primitive {
         let v = c.input(0);
         let n = dates_of(v, "input 1")?.len();
         let all = c.params.opt_text("how")? == Some("all");
+        if complete(v) {
+            return Ok(v.clone());
+        }
         let cols = columns_of(v);
         let keep: Vec<usize> = (0..n)
             .filter(|&i| {
