@@ -672,7 +672,11 @@ pub fn ewm_mean(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
             if !x.is_nan() {
                 // Skipping the update for an equal value keeps a constant series exact.
                 if avg != x {
-                    avg = (old_weight * avg + new_weight * x) / (old_weight + new_weight);
+                    // pandas' (w·avg + v·x) / (w + v), with the division taken off the
+                    // chain from one average to the next (the weights do not depend on
+                    // it): a few ulps apart, and the average forgets its old rounding.
+                    let r = 1.0 / (old_weight + new_weight);
+                    avg = (old_weight * r) * avg + (new_weight * r) * x;
                 }
                 old_weight = if adjust { old_weight + new_weight } else { 1.0 };
             }
@@ -715,6 +719,47 @@ mod tests {
             });
         }
         out
+    }
+
+    #[test]
+    fn ewm_mean_stays_within_ulps_of_the_pandas_division() {
+        let values: Vec<f64> = (0..5000)
+            .map(|i| {
+                if i % 97 == 3 {
+                    f64::NAN
+                } else {
+                    100.0 + (i as f64 * 0.7).sin() * 5.0
+                }
+            })
+            .collect();
+        for adjust in [true, false] {
+            for alpha in [2.0 / 21.0, 0.5, 0.01] {
+                let got = ewm_mean(&values, alpha, adjust);
+                let (decay, nw) = (1.0 - alpha, if adjust { 1.0 } else { alpha });
+                let (mut avg, mut ow) = (f64::NAN, 1.0f64);
+                for (i, &x) in values.iter().enumerate() {
+                    if avg.is_nan() {
+                        if !x.is_nan() {
+                            avg = x;
+                        }
+                    } else {
+                        ow *= decay;
+                        if !x.is_nan() {
+                            if avg != x {
+                                avg = (ow * avg + nw * x) / (ow + nw);
+                            }
+                            ow = if adjust { ow + nw } else { 1.0 };
+                        }
+                    }
+                    assert!(
+                        (got[i] - avg).abs() <= 1e-14 * avg.abs(),
+                        "{i}: {} vs {avg}",
+                        got[i]
+                    );
+                }
+            }
+        }
+        assert_eq!(ewm_mean(&[3.0; 50], 0.1, true), vec![3.0; 50]);
     }
 
     #[test]
