@@ -305,6 +305,89 @@ pub fn central_moments(v: &[f64], higher: bool) -> Option<(usize, f64, [f64; 3])
     (m2 > n as f64 * floor * floor && m2.is_finite()).then_some((n, mean, [m2, m3, m4]))
 }
 
+/// Lane sums of dx, dy, dx², dy², dx·dy and |dx·dy| (d = value − mean) of whole chunks
+/// of two NaN-free slices.
+#[inline(always)]
+fn lanes_co(x: &[f64], y: &[f64], mx: f64, my: f64) -> [[f64; LANES]; 6] {
+    let mut acc = [[0.0f64; LANES]; 6];
+    for (cx, cy) in x.chunks_exact(LANES).zip(y.chunks_exact(LANES)) {
+        for j in 0..LANES {
+            let dx = cx[j] - mx;
+            let dy = cy[j] - my;
+            let p = dx * dy;
+            acc[0][j] += dx;
+            acc[1][j] += dy;
+            acc[2][j] += dx * dx;
+            acc[3][j] += dy * dy;
+            acc[4][j] += p;
+            acc[5][j] += p.abs();
+        }
+    }
+    acc
+}
+
+/// The six sums of [`lanes_co`] over two equally long slices, by blocks like [`sums`].
+#[inline(always)]
+fn co_sums(x: &[f64], y: &[f64], mx: f64, my: f64) -> [f64; 6] {
+    let mut tot = [0.0f64; 6];
+    let mut comp = [0.0f64; 6];
+    for (bx, by) in x.chunks(LEAF).zip(y.chunks(LEAF)) {
+        let whole = bx.len() / LANES * LANES;
+        let acc = lanes_co(&bx[..whole], &by[..whole], mx, my);
+        let mut blk = acc.map(fold);
+        for (&a, &b) in bx[whole..].iter().zip(&by[whole..]) {
+            let (dx, dy) = (a - mx, b - my);
+            blk[0] += dx;
+            blk[1] += dy;
+            blk[2] += dx * dx;
+            blk[3] += dy * dy;
+            blk[4] += dx * dy;
+            blk[5] += (dx * dy).abs();
+        }
+        for k in 0..6 {
+            neumaier(&mut tot[k], &mut comp[k], blk[k]);
+        }
+    }
+    for k in 0..6 {
+        tot[k] += comp[k];
+    }
+    tot
+}
+
+/// Corrected two-pass co-moments (n, Σdx², Σdy², Σdx·dy) of two equally long slices with
+/// no NaN: the fast path of the pairwise statistics. `None` when either slice has a NaN
+/// or an infinity, a mean or Σdx·dy could be less accurate than [`REL`], or either side is
+/// so nearly constant that the rounding of its mean could matter (the caller's exact path
+/// gives such a side exact zeros).
+pub fn co_moments(x: &[f64], y: &[f64]) -> Option<(usize, f64, f64, f64)> {
+    let n = x.len();
+    if n == 0 || y.len() != n {
+        return None;
+    }
+    #[inline(always)]
+    fn plain2(x: &[f64], y: &[f64]) -> ((f64, f64), (f64, f64)) {
+        (sums_plain(x), sums_plain(y))
+    }
+    let ((sx, ax), (sy, ay)) = dispatch!(plain2(x: &[f64], y: &[f64]) -> ((f64, f64), (f64, f64)));
+    let ok = |s: f64, a: f64| {
+        s.is_finite() && a.is_finite() && (GAMMA * f64::EPSILON * a <= REL * s.abs() || a == 0.0)
+    };
+    if !ok(sx, ax) || !ok(sy, ay) {
+        return None;
+    }
+    let nf = n as f64;
+    let (mx, my) = (sx / nf, sy / nf);
+    let t = dispatch!(co_sums(x: &[f64], y: &[f64], mx: f64, my: f64) -> [f64; 6]);
+    let [sdx, sdy, sxx, syy, sxy, axy] = t;
+    let sxx = (sxx - sdx * sdx / nf).max(0.0);
+    let syy = (syy - sdy * sdy / nf).max(0.0);
+    let sxy = sxy - sdx * sdy / nf;
+    let (fx, fy) = (1e-8 * mx, 1e-8 * my);
+    let varied = sxx > nf * fx * fx && syy > nf * fy * fy;
+    let accurate = GAMMA * f64::EPSILON * axy <= REL * sxy.abs() && axy.is_finite();
+    (varied && accurate).then_some((n, sxx, syy, sxy))
+}
+
 /// The values of ranks `ranks` (ascending, 0-based) in the ascending `f64::total_cmp`
 /// order of `v`, as a full sort would give them, by repeated selection (O(n log k) for k
 /// ranks instead of a sort). Reorders `v`.
@@ -404,6 +487,40 @@ mod tests {
         let zeros = order_stats(&mut [2.0, 0.0, -0.0], &[0, 1]);
         assert!(zeros[0] == 0.0 && zeros[0].is_sign_negative() && zeros[1].is_sign_positive());
         assert!(order_stats(&mut [], &[]).is_empty());
+    }
+
+    #[test]
+    fn co_moments_match_the_definition() {
+        let x: Vec<f64> = data(4001)
+            .into_iter()
+            .map(|v| if v.is_nan() { 1.0 } else { v })
+            .collect();
+        let y: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * 0.5 + (i % 11) as f64)
+            .collect();
+        let nf = x.len() as f64;
+        let (mx, my) = (x.iter().sum::<f64>() / nf, y.iter().sum::<f64>() / nf);
+        let s = |f: &dyn Fn(f64, f64) -> f64| {
+            x.iter()
+                .zip(&y)
+                .map(|(&a, &b)| f(a - mx, b - my))
+                .sum::<f64>()
+        };
+        let (n, sxx, syy, sxy) = co_moments(&x, &y).expect("well conditioned");
+        assert_eq!(n, x.len());
+        for (got, want) in [
+            (sxx, s(&|a, _| a * a)),
+            (syy, s(&|_, b| b * b)),
+            (sxy, s(&|a, b| a * b)),
+        ] {
+            assert!((got - want).abs() <= 1e-10 * want.abs(), "{got} vs {want}");
+        }
+        let mut holed = x.clone();
+        holed[7] = f64::NAN;
+        assert!(co_moments(&holed, &y).is_none());
+        assert!(co_moments(&[2.0; 30], &y[..30]).is_none());
     }
 
     #[test]
