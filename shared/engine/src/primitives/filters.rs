@@ -693,35 +693,46 @@ static COMBINE: Primitive = Primitive {
 
 // ------------------------------------------------------------ tables: sort, unique, top_n
 
-/// A series, frame or table as a table (dated values get a leading `date` column of ISO
-/// dates), plus the numeric key column named by `column` (a series' key is its values).
-fn as_table(v: &Value, column: Option<&str>) -> Result<(Table, Vec<f64>), EvalError> {
-    let (table, default_key) = match v {
-        Value::Series(s) => {
-            let t = Table {
-                columns: vec![
-                    (
-                        "date".into(),
-                        ColumnData::Text(s.dates.iter().map(|&d| format_iso(d)).collect()),
-                    ),
-                    ("value".into(), ColumnData::Num(s.values.clone())),
-                ],
-            };
-            (t, Some("value"))
-        }
+/// One column of a row set being ordered, borrowed from the input.
+enum Col<'a> {
+    /// A series' or frame's index, formatted as ISO dates only for the rows output.
+    Dates(&'a [Day]),
+    Num(&'a [f64]),
+    Text(&'a [String]),
+}
+
+/// Named columns of a row set being ordered.
+type Cols<'a> = Vec<(&'a str, Col<'a>)>;
+
+/// The columns of a series (`date, value`), frame (`date` then its columns) or table, and
+/// the numeric key column to order by: `column`, or `value` for a series.
+fn sortable<'a>(v: &'a Value, column: Option<&str>) -> Result<(Cols<'a>, &'a [f64]), EvalError> {
+    let (cols, default_key): (Cols<'_>, _) = match v {
+        Value::Series(s) => (
+            vec![
+                ("date", Col::Dates(&s.dates)),
+                ("value", Col::Num(&s.values)),
+            ],
+            Some("value"),
+        ),
         Value::Frame(f) => {
-            let mut columns = vec![(
-                "date".to_string(),
-                ColumnData::Text(f.dates.iter().map(|&d| format_iso(d)).collect()),
-            )];
-            columns.extend(
-                f.columns
-                    .iter()
-                    .map(|(n, c)| (n.clone(), ColumnData::Num(c.clone()))),
-            );
-            (Table { columns }, None)
+            let mut cols = vec![("date", Col::Dates(f.dates.as_slice()))];
+            cols.extend(f.columns.iter().map(|(n, c)| (n.as_str(), Col::Num(c))));
+            (cols, None)
         }
-        Value::Table(t) => (t.clone(), None),
+        Value::Table(t) => (
+            t.columns
+                .iter()
+                .map(|(n, c)| {
+                    let c = match c {
+                        ColumnData::Num(v) => Col::Num(v),
+                        ColumnData::Text(v) => Col::Text(v),
+                    };
+                    (n.as_str(), c)
+                })
+                .collect(),
+            None,
+        ),
         other => {
             return Err(EvalError::new(format!(
                 "expected a series, frame or table, got a {}.",
@@ -732,18 +743,16 @@ fn as_table(v: &Value, column: Option<&str>) -> Result<(Table, Vec<f64>), EvalEr
     let key_name = column.or(default_key).ok_or_else(|| {
         EvalError::new(format!(
             "name the column to order by with `column` (one of: {}).",
-            table
-                .columns
-                .iter()
-                .filter(|(_, c)| matches!(c, ColumnData::Num(_)))
-                .map(|(n, _)| n.as_str())
+            cols.iter()
+                .filter(|(_, c)| matches!(c, Col::Num(_)))
+                .map(|(n, _)| *n)
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
     })?;
-    let key = match table.column(key_name) {
-        Some(ColumnData::Num(k)) => k.clone(),
-        Some(ColumnData::Text(_)) => {
+    let key = match cols.iter().find(|(n, _)| *n == key_name) {
+        Some((_, Col::Num(k))) => *k,
+        Some(_) => {
             return Err(EvalError::new(format!(
                 "column `{key_name}` holds text; order by a numeric column."
             )))
@@ -751,48 +760,68 @@ fn as_table(v: &Value, column: Option<&str>) -> Result<(Table, Vec<f64>), EvalEr
         None => {
             return Err(EvalError::new(format!(
                 "there is no column `{key_name}`; available columns: {}.",
-                table
-                    .columns
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                cols.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
             )))
         }
     };
-    Ok((table, key))
+    Ok((cols, key))
 }
 
-/// The rows of `t` in the order `idx`.
-fn reorder(t: &Table, idx: &[usize]) -> Table {
+/// The rows `idx` of `cols`, in that order, as a table.
+fn take_table(cols: &[(&str, Col<'_>)], idx: &[usize]) -> Table {
     Table {
-        columns: t
-            .columns
+        columns: cols
             .iter()
             .map(|(n, c)| {
                 let c = match c {
-                    ColumnData::Num(v) => ColumnData::Num(idx.iter().map(|&i| v[i]).collect()),
-                    ColumnData::Text(v) => {
-                        ColumnData::Text(idx.iter().map(|&i| v[i].clone()).collect())
+                    Col::Dates(d) => {
+                        ColumnData::Text(idx.iter().map(|&i| format_iso(d[i])).collect())
                     }
+                    Col::Num(v) => ColumnData::Num(idx.iter().map(|&i| v[i]).collect()),
+                    Col::Text(v) => ColumnData::Text(idx.iter().map(|&i| v[i].clone()).collect()),
                 };
-                (n.clone(), c)
+                (n.to_string(), c)
             })
             .collect(),
     }
 }
 
+/// Row order by `key`, NaN rows left out: stable (ties in input order; −0 and +0 tie, as
+/// in pandas), ascending or descending. With `limit`, only the first `limit` rows of that
+/// order (selected first, then sorted).
+fn order_present(key: &[f64], ascending: bool, limit: Option<usize>) -> Vec<usize> {
+    // NaN is set aside first, so `partial_cmp` is total here. The row number breaks ties,
+    // which makes an unstable sort of (key, row) pairs give the stable order.
+    let cmp = |a: &(f64, usize), b: &(f64, usize)| {
+        let o = if ascending {
+            a.0.partial_cmp(&b.0)
+        } else {
+            b.0.partial_cmp(&a.0)
+        };
+        o.unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1))
+    };
+    let mut pairs: Vec<(f64, usize)> = key
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| !k.is_nan())
+        .map(|(i, &k)| (k, i))
+        .collect();
+    if let Some(n) = limit {
+        if n == 0 {
+            return Vec::new();
+        }
+        if n < pairs.len() {
+            pairs.select_nth_unstable_by(n - 1, cmp);
+            pairs.truncate(n);
+        }
+    }
+    pairs.sort_unstable_by(cmp);
+    pairs.into_iter().map(|p| p.1).collect()
+}
+
 /// Row order by `key`: stable, NaN last, ascending or descending.
 fn order(key: &[f64], ascending: bool) -> Vec<usize> {
-    // NaN is set aside first, so `partial_cmp` is total here; it also keeps −0 and +0
-    // equal (a tie, in input order) as pandas does, which `total_cmp` would not.
-    let cmp = |a: f64, b: f64| a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal);
-    let mut idx: Vec<usize> = (0..key.len()).filter(|&i| !key[i].is_nan()).collect();
-    if ascending {
-        idx.sort_by(|&a, &b| cmp(key[a], key[b]));
-    } else {
-        idx.sort_by(|&a, &b| cmp(key[b], key[a]));
-    }
+    let mut idx = order_present(key, ascending, None);
     idx.extend((0..key.len()).filter(|&i| key[i].is_nan()));
     idx
 }
@@ -817,9 +846,9 @@ static SORT: Primitive = Primitive {
     returns: Returns::Fixed(Kind::Table),
     request: None,
     eval: |c| {
-        let (t, key) = as_table(c.input(0), c.params.opt_text("column")?)?;
-        let idx = order(&key, c.params.flag("ascending")?);
-        Ok(Value::Table(reorder(&t, &idx)))
+        let (cols, key) = sortable(c.input(0), c.params.opt_text("column")?)?;
+        let idx = order(key, c.params.flag("ascending")?);
+        Ok(Value::Table(take_table(&cols, &idx)))
     },
 };
 
@@ -838,12 +867,10 @@ static TOP_N: Primitive = Primitive {
     returns: Returns::Fixed(Kind::Table),
     request: None,
     eval: |c| {
-        let (t, key) = as_table(c.input(0), c.params.opt_text("column")?)?;
+        let (cols, key) = sortable(c.input(0), c.params.opt_text("column")?)?;
         let n = c.params.usize("n")?;
-        let mut idx = order(&key, c.params.flag("ascending")?);
-        idx.retain(|&i| !key[i].is_nan());
-        idx.truncate(n);
-        Ok(Value::Table(reorder(&t, &idx)))
+        let idx = order_present(key, c.params.flag("ascending")?, Some(n));
+        Ok(Value::Table(take_table(&cols, &idx)))
     },
 };
 
@@ -881,6 +908,37 @@ static UNIQUE: Primitive = Primitive {
 mod tests {
     use super::*;
     use crate::date::parse_iso;
+
+    #[test]
+    fn orders_are_stable_with_nan_last_and_limits_select_the_same_rows() {
+        let key: Vec<f64> = (0..500)
+            .map(|i| match i % 9 {
+                0 => f64::NAN,
+                1 => 0.0,
+                2 => -0.0,
+                _ => ((i * 37) % 11) as f64,
+            })
+            .collect();
+        for ascending in [true, false] {
+            // The reference: a stable sort of the row numbers.
+            let mut want: Vec<usize> = (0..key.len()).filter(|&i| !key[i].is_nan()).collect();
+            want.sort_by(|&a, &b| {
+                let o = if ascending {
+                    key[a].partial_cmp(&key[b])
+                } else {
+                    key[b].partial_cmp(&key[a])
+                };
+                o.unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let present = want.clone();
+            want.extend((0..key.len()).filter(|&i| key[i].is_nan()));
+            assert_eq!(order(&key, ascending), want);
+            for n in [0, 1, 7, 100, 444, 445, 1000] {
+                let got = order_present(&key, ascending, Some(n));
+                assert_eq!(got, present[..n.min(present.len())].to_vec());
+            }
+        }
+    }
 
     fn day(s: &str) -> Day {
         parse_iso(s).expect("date")
