@@ -16,6 +16,18 @@ fn zip_body<F: Fn(f64, f64) -> f64>(xs: &[f64], ys: &[f64], f: &F) -> Vec<f64> {
     xs.iter().zip(ys).map(|(&x, &y)| f(x, y)).collect()
 }
 
+/// `f` over pairs of `xs` and `ys`, appended to `out`.
+#[inline(always)]
+fn zip_extend_body<F: Fn(f64, f64) -> f64>(out: &mut Vec<f64>, xs: &[f64], ys: &[f64], f: &F) {
+    out.extend(xs.iter().zip(ys).map(|(&x, &y)| f(x, y)));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn zip_extend_wide<F: Fn(f64, f64) -> f64>(out: &mut Vec<f64>, xs: &[f64], ys: &[f64], f: &F) {
+    zip_extend_body(out, xs, ys, f);
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn map_wide<F: Fn(f64) -> f64>(xs: &[f64], f: &F) -> Vec<f64> {
@@ -49,6 +61,16 @@ pub fn zip(xs: &[f64], ys: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
     zip_body(xs, ys, &f)
 }
 
+/// [`zip`] appending to `out` (no intermediate vector).
+pub fn zip_extend(out: &mut Vec<f64>, xs: &[f64], ys: &[f64], f: impl Fn(f64, f64) -> f64) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { zip_extend_wide(out, xs, ys, &f) };
+    }
+    zip_extend_body(out, xs, ys, &f);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +87,13 @@ mod tests {
             assert!(v.to_bits() == w.to_bits() || (v.is_nan() && w.is_nan()));
         }
         assert_eq!(zip(&xs, &ys[..10], |x, y| x + y).len(), 10);
+        let mut out = vec![f64::NAN];
+        zip_extend(&mut out, &xs, &ys, |x, y| x - y);
+        assert_eq!(out.len(), 1 + xs.len());
+        assert_eq!(
+            out[1..],
+            xs.iter().zip(&ys).map(|(x, y)| x - y).collect::<Vec<_>>()[..]
+        );
         assert!(map(&[], |x| x).is_empty());
     }
 }
