@@ -790,32 +790,38 @@ fn take_table(cols: &[(&str, Col<'_>)], idx: &[usize]) -> Table {
 /// in pandas), ascending or descending. With `limit`, only the first `limit` rows of that
 /// order (selected first, then sorted).
 fn order_present(key: &[f64], ascending: bool, limit: Option<usize>) -> Vec<usize> {
-    // NaN is set aside first, so `partial_cmp` is total here. The row number breaks ties,
-    // which makes an unstable sort of (key, row) pairs give the stable order.
-    let cmp = |a: &(f64, usize), b: &(f64, usize)| {
-        let o = if ascending {
-            a.0.partial_cmp(&b.0)
+    // Each present value becomes an integer with the same order (−0 and +0 alike, as
+    // pandas ties them), inverted for descending; the row number breaks ties, so an
+    // unstable sort of (key, row) pairs gives the stable order with integer comparisons.
+    let ordered = |x: f64| {
+        let bits = if x == 0.0 { 0u64 } else { x.to_bits() };
+        let k = if bits >> 63 == 1 {
+            !bits
         } else {
-            b.0.partial_cmp(&a.0)
+            bits | (1 << 63)
         };
-        o.unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1))
+        if ascending {
+            k
+        } else {
+            !k
+        }
     };
-    let mut pairs: Vec<(f64, usize)> = key
+    let mut pairs: Vec<(u64, usize)> = key
         .iter()
         .enumerate()
         .filter(|(_, k)| !k.is_nan())
-        .map(|(i, &k)| (k, i))
+        .map(|(i, &k)| (ordered(k), i))
         .collect();
     if let Some(n) = limit {
         if n == 0 {
             return Vec::new();
         }
         if n < pairs.len() {
-            pairs.select_nth_unstable_by(n - 1, cmp);
+            pairs.select_nth_unstable(n - 1);
             pairs.truncate(n);
         }
     }
-    pairs.sort_unstable_by(cmp);
+    pairs.sort_unstable();
     pairs.into_iter().map(|p| p.1).collect()
 }
 
