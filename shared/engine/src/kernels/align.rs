@@ -51,13 +51,7 @@ pub fn union(a: &[Day], b: &[Day]) -> Union {
 /// contributes NaN there. Identical indices take a fast path without any merging.
 pub fn zip_with(a: &Series, b: &Series, f: impl Fn(f64, f64) -> f64) -> Series {
     if same_index(a, b) {
-        let values = a
-            .values
-            .iter()
-            .zip(&b.values)
-            .map(|(&x, &y)| f(x, y))
-            .collect();
-        return a.with_values(values);
+        return a.with_values(super::elementwise::zip(&a.values, &b.values, f));
     }
     let u = union(&a.dates, &b.dates);
     let pick = |v: &[f64], ix: Option<u32>| ix.map_or(f64::NAN, |k| v[k as usize]);

@@ -3,6 +3,8 @@
 
 pub mod align;
 pub mod bsm;
+pub mod elementwise;
 pub mod pairwise;
+pub mod reduce;
 pub mod rolling;
 pub mod ta;

@@ -138,6 +138,10 @@ fn two_pass<I: Iterator<Item = (f64, f64)>>(
 /// Co-moments of the complete pairs of `x` and `y` (rows where both are present), without
 /// copying them out; a side whose present values are all equal gets exact zeros.
 pub fn complete_moments(x: &[f64], y: &[f64]) -> Moments {
+    // NaN-free, well-conditioned data takes the vectorised pass (same formula).
+    if let Some((n, sxx, syy, sxy)) = super::reduce::co_moments(x, y) {
+        return Moments { n, sxx, syy, sxy };
+    }
     let pairs = || {
         x.iter()
             .copied()

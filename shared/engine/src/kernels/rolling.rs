@@ -23,8 +23,6 @@
 //! Callers validate `window ≥ 1` and `min_periods ≤ window`; the kernels still accept any
 //! value without panicking (`window = 0` means every window is empty).
 
-use std::collections::VecDeque;
-
 /// Output for a series of empty windows: pandas gives 0 for a sum with `min_periods = 0`
 /// and NaN for everything else.
 fn empty_windows(n: usize, value: f64) -> Vec<f64> {
@@ -294,61 +292,88 @@ pub fn rolling_std(values: &[f64], window: usize, min_periods: usize, ddof: usiz
     out
 }
 
-/// Shared monotonic-deque kernel: `dominates(new, old)` says an older value can never be
-/// the window's extreme again once `new` has arrived.
-fn rolling_extreme(
-    values: &[f64],
-    window: usize,
-    min_periods: usize,
-    dominates: fn(f64, f64) -> bool,
-) -> Vec<f64> {
+/// Shared kernel of [`rolling_min`] and [`rolling_max`] (van Herk / Gil-Werman): the
+/// input is cut into blocks of `window` values; a window ending at `i` is the tail of one
+/// block (a suffix extreme of the previous block, kept in a buffer of `window` values)
+/// plus the head of the next (a running prefix extreme), so each output takes two
+/// comparisons and no branch on the data. NaN counts as +inf for a minimum (−inf for a
+/// maximum) and is kept out of the count. Between equal values the newest wins, as in the
+/// monotonic deque pandas uses (it only shows for −0.0 against 0.0).
+fn rolling_extreme<const MIN: bool>(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
     if window == 0 {
         return empty_windows(values.len(), f64::NAN);
     }
-    let mut out = Vec::with_capacity(values.len());
-    // Indices of candidate extremes, oldest first; their values are monotonic, so the
-    // front is the extreme. It never holds more than `window` indices.
-    let mut deque: VecDeque<usize> = VecDeque::with_capacity(window.min(values.len()) + 1);
+    let fill = if MIN {
+        f64::INFINITY
+    } else {
+        f64::NEG_INFINITY
+    };
+    let key = |x: f64| if x.is_nan() { fill } else { x };
+    // `new` (the newer value) against `old`: newer wins ties, or loses them (`strict`).
+    let newer = |new: f64, old: f64| {
+        if MIN == (new <= old) || new == old {
+            new
+        } else {
+            old
+        }
+    };
+    let older = |old: f64, new: f64| {
+        if MIN == (old < new) && old != new {
+            old
+        } else {
+            new
+        }
+    };
+    let n = values.len();
+    let mut out = Vec::with_capacity(n);
+    let mut suffix = vec![fill; window.min(n)];
     let mut nobs = 0usize;
-    for (i, &x) in values.iter().enumerate() {
-        if i >= window {
-            let gone = i - window;
-            if !values[gone].is_nan() {
-                nobs -= 1;
+    for (k, block) in values.chunks(window).enumerate() {
+        let base = k * window;
+        let mut prefix = fill;
+        for (r, &x) in block.iter().enumerate() {
+            let i = base + r;
+            nobs += usize::from(!x.is_nan());
+            if i >= window {
+                nobs -= usize::from(!values[i - window].is_nan());
             }
-            if deque.front() == Some(&gone) {
-                deque.pop_front();
-            }
+            prefix = newer(key(x), prefix);
+            // The window starts at offset r + 1 of the previous block (none for block 0,
+            // and none when the window is exactly this block's head).
+            let m = if k > 0 && r + 1 < window {
+                newer(prefix, suffix[r + 1])
+            } else {
+                prefix
+            };
+            out.push(if nobs >= min_periods && nobs > 0 {
+                m
+            } else {
+                f64::NAN
+            });
         }
-        if !x.is_nan() {
-            nobs += 1;
-            while deque.back().is_some_and(|&b| dominates(x, values[b])) {
-                deque.pop_back();
-            }
-            deque.push_back(i);
+        let mut acc = fill;
+        for r in (0..block.len()).rev() {
+            acc = older(key(block[r]), acc);
+            suffix[r] = acc;
         }
-        out.push(match deque.front() {
-            Some(&f) if nobs >= min_periods => values[f],
-            _ => f64::NAN,
-        });
     }
     out
 }
 
 /// Rolling minimum of the non-NaN values (pandas `rolling(window, min_periods).min()`).
 ///
-/// NaN for a window with fewer than `min_periods` values or none at all. Monotonic deque:
-/// O(n) time whatever the window (each index enters and leaves the deque once),
+/// NaN for a window with fewer than `min_periods` values or none at all. Block prefix and
+/// suffix extremes: O(n) time whatever the window (three comparisons per value),
 /// O(min(window, n)) extra space.
 pub fn rolling_min(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
-    rolling_extreme(values, window, min_periods, |new, old| new <= old)
+    rolling_extreme::<true>(values, window, min_periods)
 }
 
 /// Rolling maximum of the non-NaN values (pandas `rolling(window, min_periods).max()`).
 ///
 /// Same rules and complexity as [`rolling_min`].
 pub fn rolling_max(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
-    rolling_extreme(values, window, min_periods, |new, old| new >= old)
+    rolling_extreme::<false>(values, window, min_periods)
 }
 
 // ------------------------------------------------------------------ order statistics
@@ -647,7 +672,11 @@ pub fn ewm_mean(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
             if !x.is_nan() {
                 // Skipping the update for an equal value keeps a constant series exact.
                 if avg != x {
-                    avg = (old_weight * avg + new_weight * x) / (old_weight + new_weight);
+                    // pandas' (w·avg + v·x) / (w + v), with the division taken off the
+                    // chain from one average to the next (the weights do not depend on
+                    // it): a few ulps apart, and the average forgets its old rounding.
+                    let r = 1.0 / (old_weight + new_weight);
+                    avg = (old_weight * r) * avg + (new_weight * r) * x;
                 }
                 old_weight = if adjust { old_weight + new_weight } else { 1.0 };
             }
@@ -659,6 +688,118 @@ pub fn ewm_mean(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::VecDeque;
+
+    /// The monotonic-deque rolling extreme the block kernel must reproduce exactly.
+    fn deque_extreme(values: &[f64], window: usize, min_periods: usize, min: bool) -> Vec<f64> {
+        let dominates = |new: f64, old: f64| if min { new <= old } else { new >= old };
+        let mut out = Vec::new();
+        let mut deque: VecDeque<usize> = VecDeque::new();
+        let mut nobs = 0usize;
+        for (i, &x) in values.iter().enumerate() {
+            if i >= window {
+                let gone = i - window;
+                if !values[gone].is_nan() {
+                    nobs -= 1;
+                }
+                if deque.front() == Some(&gone) {
+                    deque.pop_front();
+                }
+            }
+            if !x.is_nan() {
+                nobs += 1;
+                while deque.back().is_some_and(|&b| dominates(x, values[b])) {
+                    deque.pop_back();
+                }
+                deque.push_back(i);
+            }
+            out.push(match deque.front() {
+                Some(&f) if nobs >= min_periods => values[f],
+                _ => f64::NAN,
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn ewm_mean_stays_within_ulps_of_the_pandas_division() {
+        let values: Vec<f64> = (0..5000)
+            .map(|i| {
+                if i % 97 == 3 {
+                    f64::NAN
+                } else {
+                    100.0 + (i as f64 * 0.7).sin() * 5.0
+                }
+            })
+            .collect();
+        for adjust in [true, false] {
+            for alpha in [2.0 / 21.0, 0.5, 0.01] {
+                let got = ewm_mean(&values, alpha, adjust);
+                let (decay, nw) = (1.0 - alpha, if adjust { 1.0 } else { alpha });
+                let (mut avg, mut ow) = (f64::NAN, 1.0f64);
+                for (i, &x) in values.iter().enumerate() {
+                    if avg.is_nan() {
+                        if !x.is_nan() {
+                            avg = x;
+                        }
+                    } else {
+                        ow *= decay;
+                        if !x.is_nan() {
+                            if avg != x {
+                                avg = (ow * avg + nw * x) / (ow + nw);
+                            }
+                            ow = if adjust { ow + nw } else { 1.0 };
+                        }
+                    }
+                    assert!(
+                        (got[i] - avg).abs() <= 1e-14 * avg.abs(),
+                        "{i}: {} vs {avg}",
+                        got[i]
+                    );
+                }
+            }
+        }
+        assert_eq!(ewm_mean(&[3.0; 50], 0.1, true), vec![3.0; 50]);
+    }
+
+    #[test]
+    fn block_extremes_equal_the_monotonic_deque() {
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let values: Vec<f64> = (0..997)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                match (s >> 59, i % 23) {
+                    (_, 0) => f64::NAN,
+                    (0, _) => 0.0,
+                    (1, _) => -0.0,
+                    (2, _) => f64::INFINITY,
+                    (k, _) => (k as f64 - 16.0) + (s & 3) as f64,
+                }
+            })
+            .collect();
+        for window in [1, 2, 3, 5, 20, 64, 996, 997, 2000] {
+            for min_periods in [0, 1, window / 2, window] {
+                for min in [true, false] {
+                    let got = if min {
+                        rolling_min(&values, window, min_periods)
+                    } else {
+                        rolling_max(&values, window, min_periods)
+                    };
+                    let want = deque_extreme(&values, window, min_periods, min);
+                    assert_eq!(got.len(), want.len());
+                    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                        assert!(
+                            g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                            "window {window} min_periods {min_periods} min {min} at {i}: {g} vs {w}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     use super::*;
 
     /// Deterministic xorshift generator, so failures reproduce.

@@ -59,6 +59,17 @@ fn aligned_pair(call: &Call<'_>) -> Result<(Series, Series), EvalError> {
     Ok(align::align_pair(series(call, 0)?, series(call, 1)?))
 }
 
+/// `f` of the two input series' values aligned on the union of their dates; series that
+/// already share an index are read in place instead of being copied.
+fn on_aligned_pair(call: &Call<'_>, f: impl Fn(&[f64], &[f64]) -> f64) -> Result<Value, EvalError> {
+    let (a, b) = (series(call, 0)?, series(call, 1)?);
+    if align::same_index(a, b) {
+        return Ok(Value::Scalar(f(&a.values, &b.values)));
+    }
+    let (a, b) = align::align_pair(a, b);
+    Ok(Value::Scalar(f(&a.values, &b.values)))
+}
+
 /// `window` and `min_periods` (defaulting to `window`), checked against each other.
 fn window_params(call: &Call<'_>) -> Result<(usize, usize), EvalError> {
     let window = call.params.usize("window")?;
@@ -100,8 +111,7 @@ static CORRELATION: Primitive = Primitive {
     returns: Returns::Fixed(Kind::Scalar),
     request: None,
     eval: |c| {
-        let (a, b) = aligned_pair(c)?;
-        Ok(Value::Scalar(pairwise::pearson(&a.values, &b.values)))
+        on_aligned_pair(c, pairwise::pearson)
     },
 };
 
@@ -120,8 +130,7 @@ static COVARIANCE: Primitive = Primitive {
     request: None,
     eval: |c| {
         let ddof = c.params.usize("ddof")?;
-        let (a, b) = aligned_pair(c)?;
-        Ok(Value::Scalar(pairwise::covariance(&a.values, &b.values, ddof)))
+        on_aligned_pair(c, |a, b| pairwise::covariance(a, b, ddof))
     },
 };
 
@@ -149,8 +158,7 @@ static BETA: Primitive = Primitive {
     returns: Returns::Fixed(Kind::Scalar),
     request: None,
     eval: |c| {
-        let (a, b) = aligned_pair(c)?;
-        Ok(Value::Scalar(pairwise::beta(&a.values, &b.values)))
+        on_aligned_pair(c, pairwise::beta)
     },
 };
 

@@ -1,7 +1,7 @@
 //! Small helpers every family uses: taking operands of the right kind, mapping
 //! elementwise over scalars and series, aligned binary operations.
 
-use crate::kernels::align;
+use crate::kernels::{align, elementwise};
 use crate::registry::{Call, EvalError};
 use crate::value::{Frame, Series, Value};
 
@@ -47,9 +47,7 @@ pub fn scalar(call: &Call<'_>, i: usize) -> Result<f64, EvalError> {
 pub fn map_numeric(v: &Value, f: impl Fn(f64) -> f64) -> Result<Value, EvalError> {
     match v {
         Value::Scalar(x) => Ok(Value::Scalar(f(*x))),
-        Value::Series(s) => Ok(Value::Series(
-            s.with_values(s.values.iter().map(|&x| f(x)).collect()),
-        )),
+        Value::Series(s) => Ok(Value::Series(s.with_values(elementwise::map(&s.values, f)))),
         v => Err(EvalError::new(format!(
             "expected a series or scalar, got a {}.",
             v.kind().name()
@@ -63,10 +61,10 @@ pub fn zip_numeric(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Result<
     match (a, b) {
         (Value::Scalar(x), Value::Scalar(y)) => Ok(Value::Scalar(f(*x, *y))),
         (Value::Series(s), Value::Scalar(y)) => Ok(Value::Series(
-            s.with_values(s.values.iter().map(|&x| f(x, *y)).collect()),
+            s.with_values(elementwise::map(&s.values, |x| f(x, *y))),
         )),
         (Value::Scalar(x), Value::Series(s)) => Ok(Value::Series(
-            s.with_values(s.values.iter().map(|&y| f(*x, y)).collect()),
+            s.with_values(elementwise::map(&s.values, |y| f(*x, y))),
         )),
         (Value::Series(s), Value::Series(t)) => Ok(Value::Series(align::zip_with(s, t, f))),
         (a, b) => Err(EvalError::new(format!(

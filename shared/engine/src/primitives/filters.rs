@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use crate::date::{civil_from_days, days_from_civil, days_in_month, format_iso, Day};
-use crate::kernels::align;
+use crate::kernels::{align, reduce};
 use crate::primitives::common::{frame, map_numeric, series, zip_numeric};
 use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
 use crate::value::{ColumnData, Frame, Kind, KindSet, Series, Table, Value};
@@ -89,6 +89,14 @@ fn take_rows(v: &Value, keep: &[usize]) -> Result<Value, EvalError> {
     let d = dates_of(v, "the input")?;
     let dates = Arc::new(keep.iter().map(|&i| d[i]).collect());
     map_columns(v, dates, |c| keep.iter().map(|&i| c[i]).collect())
+}
+
+/// Whether no column of a dated value has a NaN (then fills and drops leave it as it is,
+/// and the answer is a copy sharing its index).
+fn complete(v: &Value) -> bool {
+    columns_of(v)
+        .iter()
+        .all(|(_, c)| reduce::count(c) == c.len())
 }
 
 /// Every numeric column of a dated value, in order (a series is one column `value`).
@@ -249,7 +257,7 @@ const CMP_PARAMS: &[Param] = &[Param::number(
 )];
 
 /// A binary operation on two operands, or one operand and the `value` param.
-fn binary(call: &Call<'_>, f: fn(f64, f64) -> f64) -> Result<Value, EvalError> {
+fn binary(call: &Call<'_>, f: impl Fn(f64, f64) -> f64 + Copy) -> Result<Value, EvalError> {
     let a = call.input(0);
     match (call.inputs.get(1), call.params.opt_num("value")?) {
         (Some(b), None) => zip_numeric(a, b, f),
@@ -425,10 +433,16 @@ static FILLNA: Primitive = Primitive {
                 if limit.is_some() {
                     return Err(EvalError::new("`limit` applies only with `method` (ffill or bfill)."));
                 }
+                if complete(v) {
+                    return Ok(v.clone());
+                }
                 map_columns(v, d, |col| col.iter().map(|&y| if y.is_nan() { x } else { y }).collect())
             }
             (None, Some(m)) => {
                 let lim = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+                if matches!(m, "ffill" | "bfill") && complete(v) {
+                    return Ok(v.clone());
+                }
                 match m {
                     "ffill" => map_columns(v, d, |col| ffill(col, lim)),
                     "bfill" => map_columns(v, d, |col| bfill(col, lim)),
@@ -453,6 +467,9 @@ static DROPNA: Primitive = Primitive {
         let v = c.input(0);
         let n = dates_of(v, "input 1")?.len();
         let all = c.params.opt_text("how")? == Some("all");
+        if complete(v) {
+            return Ok(v.clone());
+        }
         let cols = columns_of(v);
         let keep: Vec<usize> = (0..n)
             .filter(|&i| {
@@ -676,35 +693,46 @@ static COMBINE: Primitive = Primitive {
 
 // ------------------------------------------------------------ tables: sort, unique, top_n
 
-/// A series, frame or table as a table (dated values get a leading `date` column of ISO
-/// dates), plus the numeric key column named by `column` (a series' key is its values).
-fn as_table(v: &Value, column: Option<&str>) -> Result<(Table, Vec<f64>), EvalError> {
-    let (table, default_key) = match v {
-        Value::Series(s) => {
-            let t = Table {
-                columns: vec![
-                    (
-                        "date".into(),
-                        ColumnData::Text(s.dates.iter().map(|&d| format_iso(d)).collect()),
-                    ),
-                    ("value".into(), ColumnData::Num(s.values.clone())),
-                ],
-            };
-            (t, Some("value"))
-        }
+/// One column of a row set being ordered, borrowed from the input.
+enum Col<'a> {
+    /// A series' or frame's index, formatted as ISO dates only for the rows output.
+    Dates(&'a [Day]),
+    Num(&'a [f64]),
+    Text(&'a [String]),
+}
+
+/// Named columns of a row set being ordered.
+type Cols<'a> = Vec<(&'a str, Col<'a>)>;
+
+/// The columns of a series (`date, value`), frame (`date` then its columns) or table, and
+/// the numeric key column to order by: `column`, or `value` for a series.
+fn sortable<'a>(v: &'a Value, column: Option<&str>) -> Result<(Cols<'a>, &'a [f64]), EvalError> {
+    let (cols, default_key): (Cols<'_>, _) = match v {
+        Value::Series(s) => (
+            vec![
+                ("date", Col::Dates(&s.dates)),
+                ("value", Col::Num(&s.values)),
+            ],
+            Some("value"),
+        ),
         Value::Frame(f) => {
-            let mut columns = vec![(
-                "date".to_string(),
-                ColumnData::Text(f.dates.iter().map(|&d| format_iso(d)).collect()),
-            )];
-            columns.extend(
-                f.columns
-                    .iter()
-                    .map(|(n, c)| (n.clone(), ColumnData::Num(c.clone()))),
-            );
-            (Table { columns }, None)
+            let mut cols = vec![("date", Col::Dates(f.dates.as_slice()))];
+            cols.extend(f.columns.iter().map(|(n, c)| (n.as_str(), Col::Num(c))));
+            (cols, None)
         }
-        Value::Table(t) => (t.clone(), None),
+        Value::Table(t) => (
+            t.columns
+                .iter()
+                .map(|(n, c)| {
+                    let c = match c {
+                        ColumnData::Num(v) => Col::Num(v),
+                        ColumnData::Text(v) => Col::Text(v),
+                    };
+                    (n.as_str(), c)
+                })
+                .collect(),
+            None,
+        ),
         other => {
             return Err(EvalError::new(format!(
                 "expected a series, frame or table, got a {}.",
@@ -715,18 +743,16 @@ fn as_table(v: &Value, column: Option<&str>) -> Result<(Table, Vec<f64>), EvalEr
     let key_name = column.or(default_key).ok_or_else(|| {
         EvalError::new(format!(
             "name the column to order by with `column` (one of: {}).",
-            table
-                .columns
-                .iter()
-                .filter(|(_, c)| matches!(c, ColumnData::Num(_)))
-                .map(|(n, _)| n.as_str())
+            cols.iter()
+                .filter(|(_, c)| matches!(c, Col::Num(_)))
+                .map(|(n, _)| *n)
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
     })?;
-    let key = match table.column(key_name) {
-        Some(ColumnData::Num(k)) => k.clone(),
-        Some(ColumnData::Text(_)) => {
+    let key = match cols.iter().find(|(n, _)| *n == key_name) {
+        Some((_, Col::Num(k))) => *k,
+        Some(_) => {
             return Err(EvalError::new(format!(
                 "column `{key_name}` holds text; order by a numeric column."
             )))
@@ -734,48 +760,74 @@ fn as_table(v: &Value, column: Option<&str>) -> Result<(Table, Vec<f64>), EvalEr
         None => {
             return Err(EvalError::new(format!(
                 "there is no column `{key_name}`; available columns: {}.",
-                table
-                    .columns
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                cols.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
             )))
         }
     };
-    Ok((table, key))
+    Ok((cols, key))
 }
 
-/// The rows of `t` in the order `idx`.
-fn reorder(t: &Table, idx: &[usize]) -> Table {
+/// The rows `idx` of `cols`, in that order, as a table.
+fn take_table(cols: &[(&str, Col<'_>)], idx: &[usize]) -> Table {
     Table {
-        columns: t
-            .columns
+        columns: cols
             .iter()
             .map(|(n, c)| {
                 let c = match c {
-                    ColumnData::Num(v) => ColumnData::Num(idx.iter().map(|&i| v[i]).collect()),
-                    ColumnData::Text(v) => {
-                        ColumnData::Text(idx.iter().map(|&i| v[i].clone()).collect())
+                    Col::Dates(d) => {
+                        ColumnData::Text(idx.iter().map(|&i| format_iso(d[i])).collect())
                     }
+                    Col::Num(v) => ColumnData::Num(idx.iter().map(|&i| v[i]).collect()),
+                    Col::Text(v) => ColumnData::Text(idx.iter().map(|&i| v[i].clone()).collect()),
                 };
-                (n.clone(), c)
+                (n.to_string(), c)
             })
             .collect(),
     }
 }
 
+/// Row order by `key`, NaN rows left out: stable (ties in input order; −0 and +0 tie, as
+/// in pandas), ascending or descending. With `limit`, only the first `limit` rows of that
+/// order (selected first, then sorted).
+fn order_present(key: &[f64], ascending: bool, limit: Option<usize>) -> Vec<usize> {
+    // Each present value becomes an integer with the same order (−0 and +0 alike, as
+    // pandas ties them), inverted for descending; the row number breaks ties, so an
+    // unstable sort of (key, row) pairs gives the stable order with integer comparisons.
+    let ordered = |x: f64| {
+        let bits = if x == 0.0 { 0u64 } else { x.to_bits() };
+        let k = if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        };
+        if ascending {
+            k
+        } else {
+            !k
+        }
+    };
+    let mut pairs: Vec<(u64, usize)> = key
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| !k.is_nan())
+        .map(|(i, &k)| (ordered(k), i))
+        .collect();
+    if let Some(n) = limit {
+        if n == 0 {
+            return Vec::new();
+        }
+        if n < pairs.len() {
+            pairs.select_nth_unstable(n - 1);
+            pairs.truncate(n);
+        }
+    }
+    pairs.sort_unstable();
+    pairs.into_iter().map(|p| p.1).collect()
+}
+
 /// Row order by `key`: stable, NaN last, ascending or descending.
 fn order(key: &[f64], ascending: bool) -> Vec<usize> {
-    // NaN is set aside first, so `partial_cmp` is total here; it also keeps −0 and +0
-    // equal (a tie, in input order) as pandas does, which `total_cmp` would not.
-    let cmp = |a: f64, b: f64| a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal);
-    let mut idx: Vec<usize> = (0..key.len()).filter(|&i| !key[i].is_nan()).collect();
-    if ascending {
-        idx.sort_by(|&a, &b| cmp(key[a], key[b]));
-    } else {
-        idx.sort_by(|&a, &b| cmp(key[b], key[a]));
-    }
+    let mut idx = order_present(key, ascending, None);
     idx.extend((0..key.len()).filter(|&i| key[i].is_nan()));
     idx
 }
@@ -800,9 +852,9 @@ static SORT: Primitive = Primitive {
     returns: Returns::Fixed(Kind::Table),
     request: None,
     eval: |c| {
-        let (t, key) = as_table(c.input(0), c.params.opt_text("column")?)?;
-        let idx = order(&key, c.params.flag("ascending")?);
-        Ok(Value::Table(reorder(&t, &idx)))
+        let (cols, key) = sortable(c.input(0), c.params.opt_text("column")?)?;
+        let idx = order(key, c.params.flag("ascending")?);
+        Ok(Value::Table(take_table(&cols, &idx)))
     },
 };
 
@@ -821,12 +873,10 @@ static TOP_N: Primitive = Primitive {
     returns: Returns::Fixed(Kind::Table),
     request: None,
     eval: |c| {
-        let (t, key) = as_table(c.input(0), c.params.opt_text("column")?)?;
+        let (cols, key) = sortable(c.input(0), c.params.opt_text("column")?)?;
         let n = c.params.usize("n")?;
-        let mut idx = order(&key, c.params.flag("ascending")?);
-        idx.retain(|&i| !key[i].is_nan());
-        idx.truncate(n);
-        Ok(Value::Table(reorder(&t, &idx)))
+        let idx = order_present(key, c.params.flag("ascending")?, Some(n));
+        Ok(Value::Table(take_table(&cols, &idx)))
     },
 };
 
@@ -864,6 +914,37 @@ static UNIQUE: Primitive = Primitive {
 mod tests {
     use super::*;
     use crate::date::parse_iso;
+
+    #[test]
+    fn orders_are_stable_with_nan_last_and_limits_select_the_same_rows() {
+        let key: Vec<f64> = (0..500)
+            .map(|i| match i % 9 {
+                0 => f64::NAN,
+                1 => 0.0,
+                2 => -0.0,
+                _ => ((i * 37) % 11) as f64,
+            })
+            .collect();
+        for ascending in [true, false] {
+            // The reference: a stable sort of the row numbers.
+            let mut want: Vec<usize> = (0..key.len()).filter(|&i| !key[i].is_nan()).collect();
+            want.sort_by(|&a, &b| {
+                let o = if ascending {
+                    key[a].partial_cmp(&key[b])
+                } else {
+                    key[b].partial_cmp(&key[a])
+                };
+                o.unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let present = want.clone();
+            want.extend((0..key.len()).filter(|&i| key[i].is_nan()));
+            assert_eq!(order(&key, ascending), want);
+            for n in [0, 1, 7, 100, 444, 445, 1000] {
+                let got = order_present(&key, ascending, Some(n));
+                assert_eq!(got, present[..n.min(present.len())].to_vec());
+            }
+        }
+    }
 
     fn day(s: &str) -> Day {
         parse_iso(s).expect("date")

@@ -6,6 +6,7 @@
 //! the same formulas with pandas. NaN values are skipped by the reductions, as pandas'
 //! `mean`/`std`/`min` do, and kept in place by the elementwise ones.
 
+use crate::kernels::elementwise;
 use crate::kernels::pairwise::neumaier_sum;
 use crate::primitives::common::series;
 use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
@@ -78,18 +79,21 @@ fn periods(call: &Call<'_>) -> Result<i64, EvalError> {
 /// f(x_t, x_{t−p}) at every row, NaN where t − p falls outside the series (pandas'
 /// positional `shift(p)`).
 fn with_lag(s: &Series, p: i64, f: impl Fn(f64, f64) -> f64) -> Series {
-    let n = s.len() as i64;
+    let n = s.len();
     let v = &s.values;
-    let values = (0..n)
-        .map(|t| {
-            let u = t - p;
-            if (0..n).contains(&u) {
-                f(v[t as usize], v[u as usize])
-            } else {
-                f64::NAN
-            }
-        })
-        .collect();
+    let lag = usize::try_from(p.unsigned_abs())
+        .unwrap_or(usize::MAX)
+        .min(n);
+    // The rows with both sides present form one block: a vectorised zip of two shifted
+    // slices, with the `lag` rows outside it NaN.
+    let mut values = Vec::with_capacity(n);
+    if p >= 0 {
+        values.resize(lag, f64::NAN);
+        elementwise::zip_extend(&mut values, &v[lag..], &v[..n - lag], f);
+    } else {
+        elementwise::zip_extend(&mut values, &v[..n - lag], &v[lag..], f);
+        values.resize(n, f64::NAN);
+    }
     s.with_values(values)
 }
 
@@ -357,6 +361,25 @@ static CALMAR_RATIO: Primitive = Primitive {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lags_pair_each_row_with_the_row_p_before() {
+        let s = Series::from_vecs(vec![1, 2, 3, 4, 5], vec![1.0, 2.0, 4.0, f64::NAN, 16.0]);
+        let diff = |p| with_lag(&s, p, |x, y| x - y).values;
+        let same = |a: Vec<f64>, b: &[f64]| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+        };
+        let nan = f64::NAN;
+        assert!(same(diff(1), &[nan, 1.0, 2.0, nan, nan]));
+        assert!(same(diff(2), &[nan, nan, 3.0, nan, 12.0]));
+        assert!(same(diff(-1), &[-1.0, -2.0, nan, nan, nan]));
+        assert!(same(diff(0), &[0.0, 0.0, 0.0, nan, 0.0]));
+        assert!(same(diff(7), &[nan; 5]));
+        assert!(same(diff(-7), &[nan; 5]));
+    }
 
     #[test]
     fn std_of_equal_values_is_exactly_zero_and_needs_two_values() {

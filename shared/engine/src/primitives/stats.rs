@@ -6,7 +6,7 @@
 //! against `min_periods`; cumulative statistics skip NaN and leave it in place. The
 //! rolling kernels live in [`crate::kernels::rolling`] (O(n) or O(n log w)).
 
-use crate::kernels::rolling;
+use crate::kernels::{reduce, rolling};
 use crate::primitives::common::{series, valid};
 use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
 use crate::value::{ColumnData, Kind, KindSet, Series, Table, Value};
@@ -47,9 +47,15 @@ const SERIES_IN: &[Operand] = &[Operand::new("x", KindSet::SERIES, "input series
 
 // ------------------------------------------------------------------ numeric helpers
 
+/// Sum of the non-NaN values and their count: the fast pairwise sum of
+/// [`reduce::nan_sum`] when it is accurate to 1e-11, else [`exact_sum`].
+fn nan_sum(values: &[f64]) -> (f64, usize) {
+    reduce::nan_sum(values).unwrap_or_else(|| exact_sum(values))
+}
+
 /// Sum of the non-NaN values with Neumaier compensation (at least as accurate as numpy's
 /// pairwise sum, so results agree with pandas far below 1e-9), and their count.
-fn nan_sum(values: &[f64]) -> (f64, usize) {
+fn exact_sum(values: &[f64]) -> (f64, usize) {
     let (mut sum, mut comp, mut plain, mut n) = (0.0f64, 0.0f64, 0.0f64, 0usize);
     for x in valid(values) {
         n += 1;
@@ -81,9 +87,19 @@ fn nan_mean(values: &[f64]) -> f64 {
 }
 
 /// Variance of the non-NaN values with `ddof`, two-pass like pandas `nanvar`
-/// (NaN when count ≤ ddof).
+/// (NaN when count ≤ ddof): the fast moments of [`reduce::central_moments`] when they are
+/// accurate, else [`exact_var`].
 fn nan_var(values: &[f64], ddof: usize) -> f64 {
-    let (s, n) = nan_sum(values);
+    match reduce::central_moments(values, false) {
+        Some((n, _, [m2, ..])) if n > ddof => m2 / (n - ddof) as f64,
+        Some(_) => f64::NAN,
+        None => exact_var(values, ddof),
+    }
+}
+
+/// [`nan_var`] with compensated sums: exact 0 for a constant series.
+fn exact_var(values: &[f64], ddof: usize) -> f64 {
+    let (s, n) = exact_sum(values);
     if n <= ddof {
         return f64::NAN;
     }
@@ -103,7 +119,8 @@ fn nan_var(values: &[f64], ddof: usize) -> f64 {
     (sum + comp) / (n - ddof) as f64
 }
 
-/// The non-NaN values, sorted ascending.
+/// The non-NaN values, sorted ascending (the reference the selections are tested against).
+#[cfg(test)]
 fn sorted_valid(values: &[f64]) -> Vec<f64> {
     let mut v: Vec<f64> = valid(values).collect();
     v.sort_unstable_by(f64::total_cmp);
@@ -121,19 +138,61 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
     }
 }
 
-/// The `q`-percentile (`q` in [0, 100]) of sorted values, numpy's default "linear" method.
+/// The `q`-percentile (`q` in [0, 100]) of sorted values, numpy's default "linear" method
+/// (the reference [`percentiles`] is tested against).
+#[cfg(test)]
 fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
     let n = sorted.len();
     if n == 0 {
         return f64::NAN;
     }
-    let h = (n - 1) as f64 * (q / 100.0);
-    let lo = (h.floor() as usize).min(n - 1);
-    let hi = (lo + 1).min(n - 1);
+    let (lo, hi, h) = percentile_ranks(n, q);
     lerp(sorted[lo], sorted[hi], h - lo as f64)
 }
 
+/// The ranks `percentile_sorted` reads for `q` among `n` sorted values: (⌊h⌋, ⌊h⌋ + 1
+/// capped, h).
+fn percentile_ranks(n: usize, q: f64) -> (usize, usize, f64) {
+    let h = (n - 1) as f64 * (q / 100.0);
+    let lo = (h.floor() as usize).min(n - 1);
+    (lo, (lo + 1).min(n - 1), h)
+}
+
+/// `percentile_sorted` of the non-NaN values for several `qs`, by selection instead of a
+/// full sort (same values).
+fn percentiles(values: &[f64], qs: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = valid(values).collect();
+    let n = v.len();
+    if n == 0 {
+        return vec![f64::NAN; qs.len()];
+    }
+    let picks: Vec<(usize, usize, f64)> = qs.iter().map(|&q| percentile_ranks(n, q)).collect();
+    let mut ranks: Vec<usize> = picks.iter().flat_map(|p| [p.0, p.1]).collect();
+    ranks.sort_unstable();
+    let vals = reduce::order_stats(&mut v, &ranks);
+    let at = |r: usize| vals[ranks.partition_point(|&x| x < r)];
+    picks
+        .iter()
+        .map(|&(lo, hi, h)| lerp(at(lo), at(hi), h - lo as f64))
+        .collect()
+}
+
+/// Median of the non-NaN values by selection (same value as [`median_sorted`]).
+fn nan_median(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = valid(values).collect();
+    let n = v.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => reduce::order_stats(&mut v, &[n / 2])[0],
+        _ => {
+            let m = reduce::order_stats(&mut v, &[n / 2 - 1, n / 2]);
+            (m[0] + m[1]) / 2.0
+        }
+    }
+}
+
 /// Median of sorted values: the middle one, or the mean of the two middle ones.
+#[cfg(test)]
 fn median_sorted(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     match n {
@@ -161,9 +220,19 @@ fn moments(values: &[f64]) -> (usize, f64, f64, f64) {
     (n, m2, m3, m4)
 }
 
+/// (count, m2, m3, m4) of the non-NaN values: two-pass from [`reduce::central_moments`]
+/// (as pandas' `nanskew`/`nankurt`) when accurate, else the one-pass updates of
+/// [`moments`] (exact zeros for a constant series).
+fn fast_moments(values: &[f64]) -> (usize, f64, f64, f64) {
+    match reduce::central_moments(values, true) {
+        Some((n, _, [m2, m3, m4])) => (n, m2, m3, m4),
+        None => moments(values),
+    }
+}
+
 /// Bias-corrected sample skewness G1 (NaN below 3 values or when every value is equal).
 fn nan_skew(values: &[f64]) -> f64 {
-    let (n, m2, m3, _) = moments(values);
+    let (n, m2, m3, _) = fast_moments(values);
     if n < 3 {
         return f64::NAN;
     }
@@ -175,7 +244,7 @@ fn nan_skew(values: &[f64]) -> f64 {
 /// Bias-corrected sample excess kurtosis G2 (NaN below 4 values or when every value is
 /// equal).
 fn nan_kurt(values: &[f64]) -> f64 {
-    let (n, m2, _, m4) = moments(values);
+    let (n, m2, _, m4) = fast_moments(values);
     if n < 4 {
         return f64::NAN;
     }
@@ -232,7 +301,7 @@ reduction!(
     "Middle value of the sorted non-NaN values; the mean of the two middle values for an even count. NaN when there is no value.",
     "pandas: s.median()",
     &[],
-    |c| reduce(c, |v| median_sorted(&sorted_valid(v)))
+    |c| reduce(c, nan_median)
 );
 reduction!(
     STD,
@@ -265,7 +334,10 @@ reduction!(
     "Minimum, skipping NaN. NaN when the series has no non-NaN value.",
     "pandas: s.min()",
     &[],
-    |c| reduce(c, |v| valid(v).reduce(f64::min).unwrap_or(f64::NAN))
+    |c| reduce(c, |v| reduce::min_max(v).map_or_else(
+        || valid(v).reduce(f64::min).unwrap_or(f64::NAN),
+        |m| m.0
+    ))
 );
 reduction!(
     MAX,
@@ -274,7 +346,10 @@ reduction!(
     "Maximum, skipping NaN. NaN when the series has no non-NaN value.",
     "pandas: s.max()",
     &[],
-    |c| reduce(c, |v| valid(v).reduce(f64::max).unwrap_or(f64::NAN))
+    |c| reduce(c, |v| reduce::min_max(v).map_or_else(
+        || valid(v).reduce(f64::max).unwrap_or(f64::NAN),
+        |m| m.1
+    ))
 );
 reduction!(
     SUM,
@@ -292,7 +367,7 @@ reduction!(
     "How many values are not NaN (0 for an empty series).",
     "pandas: s.count()",
     &[],
-    |c| reduce(c, |v| valid(v).count() as f64)
+    |c| reduce(c, |v| reduce::count(v) as f64)
 );
 reduction!(
     PERCENTILE,
@@ -306,14 +381,14 @@ reduction!(
         .max(100.0)],
     |c| {
         let q = c.params.num("q")?;
-        reduce(c, |v| percentile_sorted(&sorted_valid(v), q))
+        reduce(c, |v| percentiles(v, &[q])[0])
     }
 );
 reduction!(
     SKEW,
     "skew",
     "Sample skewness (bias-corrected)",
-    "Adjusted Fisher–Pearson coefficient G1 = n·√(n − 1)/(n − 2) · m3/m2^1.5 with mₖ = Σ(x − mean)ᵏ over the non-NaN values (one-pass moment updates, as pandas). NaN with fewer than 3 values and for a constant series (m2 = 0).",
+    "Adjusted Fisher–Pearson coefficient G1 = n·√(n − 1)/(n − 2) · m3/m2^1.5 with mₖ = Σ(x − mean)ᵏ over the non-NaN values (two passes, as pandas). NaN with fewer than 3 values and for a constant series (m2 = 0).",
     "pandas: s.skew()",
     &[],
     |c| reduce(c, nan_skew)
@@ -691,21 +766,16 @@ static RANK: Primitive = Primitive {
 
 /// The `describe` table of a series.
 fn describe(s: &Series) -> Table {
-    let sorted = sorted_valid(&s.values);
-    let n = sorted.len();
-    let (min, max) = match (sorted.first(), sorted.last()) {
-        (Some(&a), Some(&b)) => (a, b),
-        _ => (f64::NAN, f64::NAN),
-    };
+    let q = percentiles(&s.values, &[0.0, 25.0, 50.0, 75.0, 100.0]);
     let rows = [
-        ("count", n as f64),
+        ("count", reduce::count(&s.values) as f64),
         ("mean", nan_mean(&s.values)),
         ("std", nan_var(&s.values, 1).sqrt()),
-        ("min", min),
-        ("25%", percentile_sorted(&sorted, 25.0)),
-        ("50%", percentile_sorted(&sorted, 50.0)),
-        ("75%", percentile_sorted(&sorted, 75.0)),
-        ("max", max),
+        ("min", q[0]),
+        ("25%", q[1]),
+        ("50%", q[2]),
+        ("75%", q[3]),
+        ("max", q[4]),
     ];
     Table {
         columns: vec![
@@ -763,6 +833,23 @@ mod tests {
         assert_eq!(percentile_sorted(&sorted, 50.0), 2.5);
         assert!((percentile_sorted(&sorted, 10.0) - 1.3).abs() < 1e-15);
         assert!(percentile_sorted(&[], 50.0).is_nan());
+        // Selection gives exactly the sorted answers.
+        let v: Vec<f64> = (0..1001)
+            .map(|i| {
+                if i % 13 == 0 {
+                    f64::NAN
+                } else {
+                    ((i * 7919) % 1009) as f64 * 0.37 - 50.0
+                }
+            })
+            .collect();
+        let sorted = sorted_valid(&v);
+        let qs = [0.0, 1.0, 25.0, 33.3, 50.0, 75.0, 99.9, 100.0];
+        let want: Vec<f64> = qs.iter().map(|&q| percentile_sorted(&sorted, q)).collect();
+        assert_eq!(percentiles(&v, &qs), want);
+        assert_eq!(nan_median(&v), median_sorted(&sorted));
+        assert_eq!(nan_median(&v[1..]), median_sorted(&sorted_valid(&v[1..])));
+        assert!(nan_median(&[f64::NAN]).is_nan());
     }
 
     #[test]

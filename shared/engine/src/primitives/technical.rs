@@ -9,7 +9,7 @@
 //! The loops themselves live in [`crate::kernels::ta`].
 
 use crate::date::format_iso;
-use crate::kernels::ta;
+use crate::kernels::{reduce, ta};
 use crate::primitives::common::{frame, series};
 use crate::registry::{Call, EvalError, EvalFn, Family, Operand, Param, Primitive, Returns};
 use crate::value::{Frame, Kind, KindSet, Series, Value};
@@ -63,6 +63,10 @@ fn first_complete(dates: &[i32], columns: &[(&str, &[f64])]) -> Result<usize, Ev
         .find(|&i| columns.iter().all(|(_, c)| !c[i].is_nan()))
         .unwrap_or(n);
     for (name, col) in columns {
+        // A vectorised count first: the common case has no gap, and then no scan.
+        if reduce::count(&col[start..]) == n - start {
+            continue;
+        }
         if let Some(off) = col[start..].iter().position(|v| v.is_nan()) {
             let what = if columns.len() == 1 {
                 "the input".to_string()

@@ -1,0 +1,558 @@
+//! Fast NaN-skipping reductions of a slice: sum, count, min/max and central moments.
+//!
+//! The loops keep several independent accumulators ("lanes") and skip NaN without a
+//! branch (a NaN is replaced by 0, or fails the comparison for min/max), so they
+//! auto-vectorise; on x86-64 the same loops are also compiled for AVX2 and chosen at run
+//! time. Sums run lane by lane within blocks of [`LEAF`] values and add the block sums
+//! with compensation (at least as accurate as numpy's pairwise sum). Each function returns `None` when its fast answer could be less
+//! accurate than 1e-11 relative (ill-conditioned sums, infinities, near-constant data):
+//! callers then use their exact compensated path, so no answer loses accuracy.
+
+/// Independent accumulators per loop.
+const LANES: usize = 8;
+/// Values summed lane by lane before a block sum joins the compensated total.
+const LEAF: usize = 1024;
+/// Relative accuracy the fast answers guarantee (else `None`).
+const REL: f64 = 1e-11;
+
+/// Calls `$name` (a generic, `#[inline(always)]` function) compiled for AVX2 when the
+/// CPU has it, else for the baseline target.
+macro_rules! dispatch {
+    ($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx2")]
+            fn wide($($arg: $ty),*) -> $ret {
+                $name($($arg),*)
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above).
+                unsafe { wide($($arg),*) }
+            } else {
+                $name($($arg),*)
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            $name($($arg),*)
+        }
+    }};
+}
+
+/// Lane sums (Σ x, Σ |x|) of whole chunks of [`LANES`] values (the caller adds the tail);
+/// a NaN turns the sum NaN.
+#[inline(always)]
+fn lanes_sum_abs(v: &[f64]) -> ([f64; LANES], [f64; LANES]) {
+    let (mut s, mut a) = ([0.0f64; LANES], [0.0f64; LANES]);
+    for ch in v.chunks_exact(LANES) {
+        for j in 0..LANES {
+            s[j] += ch[j];
+            a[j] += ch[j].abs();
+        }
+    }
+    (s, a)
+}
+
+/// Lane sums (Σ x, Σ |x|, count) of whole chunks, skipping NaN without a branch.
+#[inline(always)]
+fn lanes_nan_sum(v: &[f64]) -> ([f64; LANES], [f64; LANES], [u64; LANES]) {
+    let (mut s, mut a, mut c) = ([0.0f64; LANES], [0.0f64; LANES], [0u64; LANES]);
+    for ch in v.chunks_exact(LANES) {
+        for j in 0..LANES {
+            let x = ch[j];
+            let ok = !x.is_nan();
+            let y = if ok { x } else { 0.0 };
+            s[j] += y;
+            a[j] += y.abs();
+            c[j] += u64::from(ok);
+        }
+    }
+    (s, a, c)
+}
+
+/// Adds `x` to the compensated pair (`sum`, `comp`) (Neumaier).
+#[inline(always)]
+fn neumaier(sum: &mut f64, comp: &mut f64, x: f64) {
+    let t = *sum + x;
+    *comp += if sum.abs() >= x.abs() {
+        (*sum - t) + x
+    } else {
+        (x - t) + *sum
+    };
+    *sum = t;
+}
+
+/// (Σ x, Σ |x|) by lane sums within blocks of [`LEAF`] values, the block sums added with
+/// compensation; a NaN or infinity shows in the result.
+#[inline(always)]
+fn sums_plain(v: &[f64]) -> (f64, f64) {
+    let (mut s, mut comp, mut a) = (0.0f64, 0.0f64, 0.0f64);
+    for b in v.chunks(LEAF) {
+        let whole = b.len() / LANES * LANES;
+        let (ls, la) = lanes_sum_abs(&b[..whole]);
+        let (mut bs, mut ba) = (fold(ls), fold(la));
+        for &x in &b[whole..] {
+            bs += x;
+            ba += x.abs();
+        }
+        neumaier(&mut s, &mut comp, bs);
+        a += ba;
+    }
+    (s + comp, a)
+}
+
+/// [`sums_plain`] skipping NaN, with the count of non-NaN values.
+#[inline(always)]
+fn sums_nan(v: &[f64]) -> (f64, f64, u64) {
+    let (mut s, mut comp, mut a, mut c) = (0.0f64, 0.0f64, 0.0f64, 0u64);
+    for b in v.chunks(LEAF) {
+        let whole = b.len() / LANES * LANES;
+        let (ls, la, lc) = lanes_nan_sum(&b[..whole]);
+        let (mut bs, mut ba) = (fold(ls), fold(la));
+        c += lc.iter().sum::<u64>();
+        for &x in &b[whole..] {
+            if !x.is_nan() {
+                bs += x;
+                ba += x.abs();
+                c += 1;
+            }
+        }
+        neumaier(&mut s, &mut comp, bs);
+        a += ba;
+    }
+    (s + comp, a, c)
+}
+
+/// Sum of lanes, pairwise.
+#[inline(always)]
+fn fold(l: [f64; LANES]) -> f64 {
+    ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
+}
+
+/// (Σ x, Σ |x|, count) over the non-NaN values: the plain loop first, the NaN-skipping
+/// one only when the data has NaN (or infinities).
+fn sums(v: &[f64]) -> (f64, f64, u64) {
+    #[inline(never)]
+    fn plain(v: &[f64]) -> (f64, f64) {
+        dispatch!(sums_plain(v: &[f64]) -> (f64, f64))
+    }
+    #[inline(never)]
+    fn skipping(v: &[f64]) -> (f64, f64, u64) {
+        dispatch!(sums_nan(v: &[f64]) -> (f64, f64, u64))
+    }
+    let (s, a) = plain(v);
+    if s.is_finite() && a.is_finite() {
+        return (s, a, v.len() as u64);
+    }
+    skipping(v)
+}
+
+/// Worst-case relative rounding factor of [`sums`], in units of ε: within a block
+/// LEAF / LANES sequential adds per lane, 3 to fold the lanes, the tail; the compensated
+/// sum of the blocks adds about 2.
+const GAMMA: f64 = (LEAF / LANES) as f64 + LANES as f64 + 4.0;
+
+/// Sum and count of the non-NaN values, when the fast sum is accurate to [`REL`].
+pub fn nan_sum(v: &[f64]) -> Option<(f64, usize)> {
+    let (s, a, c) = sums(v);
+    let bound = GAMMA * f64::EPSILON * a;
+    // Infinities go to the exact path (which knows their rules).
+    if (bound <= REL * s.abs() && a.is_finite()) || a == 0.0 {
+        Some((s, c as usize))
+    } else {
+        None
+    }
+}
+
+/// Lane counts of the non-NaN values of whole chunks.
+#[inline(always)]
+fn lanes_count(v: &[f64]) -> [f64; LANES] {
+    // Counted in f64 (exact below 2^53 per lane), which vectorises better than u64.
+    let mut c = [0.0f64; LANES];
+    for ch in v.chunks_exact(LANES) {
+        for j in 0..LANES {
+            c[j] += if ch[j].is_nan() { 0.0 } else { 1.0 };
+        }
+    }
+    c
+}
+
+/// Number of non-NaN values.
+pub fn count(v: &[f64]) -> usize {
+    let whole = v.len() / LANES * LANES;
+    let (head, tail) = v.split_at(whole);
+    let c = dispatch!(lanes_count(head: &[f64]) -> [f64; LANES]);
+    (c.iter().sum::<f64>() as usize) + tail.iter().filter(|x| !x.is_nan()).count()
+}
+
+/// Lane minima and maxima of whole chunks; a NaN fails both comparisons and leaves the
+/// lane as it was.
+#[inline(always)]
+fn lanes_min_max(v: &[f64]) -> ([f64; LANES], [f64; LANES]) {
+    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    for ch in v.chunks_exact(LANES) {
+        for j in 0..LANES {
+            let x = ch[j];
+            lo[j] = if x < lo[j] { x } else { lo[j] };
+            hi[j] = if x > hi[j] { x } else { hi[j] };
+        }
+    }
+    (lo, hi)
+}
+
+/// (min, max) of the non-NaN values; `None` when either is infinite (which also covers
+/// "no value"), left to the caller's plain path.
+pub fn min_max(v: &[f64]) -> Option<(f64, f64)> {
+    let whole = v.len() / LANES * LANES;
+    let (head, tail) = v.split_at(whole);
+    let (lo, hi) = dispatch!(lanes_min_max(head: &[f64]) -> ([f64; LANES], [f64; LANES]));
+    let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &x in lo.iter().chain(tail) {
+        a = if x < a { x } else { a };
+    }
+    for &x in hi.iter().chain(tail) {
+        b = if x > b { x } else { b };
+    }
+    (a.is_finite() && b.is_finite()).then_some((a, b))
+}
+
+/// Lane sums of d², d³, d⁴ (d = x − `mean`, 0 for NaN when `SKIP`) of whole chunks; d³
+/// and d⁴ only when `HIGHER`.
+#[inline(always)]
+fn lanes_central<const HIGHER: bool, const SKIP: bool>(
+    v: &[f64],
+    mean: f64,
+) -> ([f64; LANES], [f64; LANES], [f64; LANES]) {
+    let (mut s2, mut s3, mut s4) = ([0.0f64; LANES], [0.0f64; LANES], [0.0f64; LANES]);
+    for ch in v.chunks_exact(LANES) {
+        for j in 0..LANES {
+            let x = ch[j];
+            let d = if SKIP && x.is_nan() { 0.0 } else { x - mean };
+            let d2 = d * d;
+            s2[j] += d2;
+            if HIGHER {
+                s3[j] += d2 * d;
+                s4[j] += d2 * d2;
+            }
+        }
+    }
+    (s2, s3, s4)
+}
+
+/// (Σ d², Σ d³, Σ d⁴) with d = x − `mean` over the non-NaN values, by blocks like
+/// [`sums`] (the terms d² and d⁴ are never negative, so their sums are well conditioned).
+#[inline(always)]
+fn central<const HIGHER: bool, const SKIP: bool>(v: &[f64], mean: f64) -> (f64, f64, f64) {
+    let (mut a, mut b, mut c) = (0.0f64, 0.0f64, 0.0f64);
+    let (mut ca, mut cb, mut cc) = (0.0f64, 0.0f64, 0.0f64);
+    for blk in v.chunks(LEAF) {
+        let whole = blk.len() / LANES * LANES;
+        let (l2, l3, l4) = lanes_central::<HIGHER, SKIP>(&blk[..whole], mean);
+        let (mut x2, mut x3, mut x4) = (fold(l2), fold(l3), fold(l4));
+        for &x in &blk[whole..] {
+            if !x.is_nan() {
+                let d = x - mean;
+                x2 += d * d;
+                x3 += d * d * d;
+                x4 += d * d * d * d;
+            }
+        }
+        neumaier(&mut a, &mut ca, x2);
+        neumaier(&mut b, &mut cb, x3);
+        neumaier(&mut c, &mut cc, x4);
+    }
+    (a + ca, b + cb, c + cc)
+}
+
+/// Central sums (m2, m3, m4), or m2 only without `higher`; `skip` when the data has NaN.
+fn central_sums(v: &[f64], mean: f64, higher: bool, skip: bool) -> (f64, f64, f64) {
+    #[inline(always)]
+    fn c2(v: &[f64], mean: f64) -> (f64, f64, f64) {
+        central::<false, false>(v, mean)
+    }
+    #[inline(always)]
+    fn c2s(v: &[f64], mean: f64) -> (f64, f64, f64) {
+        central::<false, true>(v, mean)
+    }
+    #[inline(always)]
+    fn c4(v: &[f64], mean: f64) -> (f64, f64, f64) {
+        central::<true, false>(v, mean)
+    }
+    #[inline(always)]
+    fn c4s(v: &[f64], mean: f64) -> (f64, f64, f64) {
+        central::<true, true>(v, mean)
+    }
+    match (higher, skip) {
+        (false, false) => dispatch!(c2(v: &[f64], mean: f64) -> (f64, f64, f64)),
+        (false, true) => dispatch!(c2s(v: &[f64], mean: f64) -> (f64, f64, f64)),
+        (true, false) => dispatch!(c4(v: &[f64], mean: f64) -> (f64, f64, f64)),
+        (true, true) => dispatch!(c4s(v: &[f64], mean: f64) -> (f64, f64, f64)),
+    }
+}
+
+/// Count, mean and the central sums (m2, m3, m4) of the non-NaN values, two-pass like
+/// pandas' `nanvar`/`nanskew`/`nankurt` (m3 and m4 only when `higher`). `None` when the
+/// mean is not accurate to [`REL`] or the data is so nearly constant (standard deviation
+/// under 1e-8 of the mean) that the rounding of the mean could matter.
+pub fn central_moments(v: &[f64], higher: bool) -> Option<(usize, f64, [f64; 3])> {
+    let (s, n) = nan_sum(v)?;
+    if n == 0 {
+        return None;
+    }
+    let mean = s / n as f64;
+    let (m2, m3, m4) = central_sums(v, mean, higher, n != v.len());
+    let floor = 1e-8 * mean;
+    (m2 > n as f64 * floor * floor && m2.is_finite()).then_some((n, mean, [m2, m3, m4]))
+}
+
+/// Lane sums of dx, dy, dx², dy², dx·dy and |dx·dy| (d = value − mean) of whole chunks
+/// of two NaN-free slices.
+#[inline(always)]
+fn lanes_co(x: &[f64], y: &[f64], mx: f64, my: f64) -> [[f64; LANES]; 6] {
+    let mut acc = [[0.0f64; LANES]; 6];
+    for (cx, cy) in x.chunks_exact(LANES).zip(y.chunks_exact(LANES)) {
+        for j in 0..LANES {
+            let dx = cx[j] - mx;
+            let dy = cy[j] - my;
+            let p = dx * dy;
+            acc[0][j] += dx;
+            acc[1][j] += dy;
+            acc[2][j] += dx * dx;
+            acc[3][j] += dy * dy;
+            acc[4][j] += p;
+            acc[5][j] += p.abs();
+        }
+    }
+    acc
+}
+
+/// The six sums of [`lanes_co`] over two equally long slices, by blocks like [`sums`].
+#[inline(always)]
+fn co_sums(x: &[f64], y: &[f64], mx: f64, my: f64) -> [f64; 6] {
+    let mut tot = [0.0f64; 6];
+    let mut comp = [0.0f64; 6];
+    for (bx, by) in x.chunks(LEAF).zip(y.chunks(LEAF)) {
+        let whole = bx.len() / LANES * LANES;
+        let acc = lanes_co(&bx[..whole], &by[..whole], mx, my);
+        let mut blk = acc.map(fold);
+        for (&a, &b) in bx[whole..].iter().zip(&by[whole..]) {
+            let (dx, dy) = (a - mx, b - my);
+            blk[0] += dx;
+            blk[1] += dy;
+            blk[2] += dx * dx;
+            blk[3] += dy * dy;
+            blk[4] += dx * dy;
+            blk[5] += (dx * dy).abs();
+        }
+        for k in 0..6 {
+            neumaier(&mut tot[k], &mut comp[k], blk[k]);
+        }
+    }
+    for k in 0..6 {
+        tot[k] += comp[k];
+    }
+    tot
+}
+
+/// Corrected two-pass co-moments (n, Σdx², Σdy², Σdx·dy) of two equally long slices with
+/// no NaN: the fast path of the pairwise statistics. `None` when either slice has a NaN
+/// or an infinity, a mean or Σdx·dy could be less accurate than [`REL`], or either side is
+/// so nearly constant that the rounding of its mean could matter (the caller's exact path
+/// gives such a side exact zeros).
+pub fn co_moments(x: &[f64], y: &[f64]) -> Option<(usize, f64, f64, f64)> {
+    let n = x.len();
+    if n == 0 || y.len() != n {
+        return None;
+    }
+    #[inline(always)]
+    fn plain2(x: &[f64], y: &[f64]) -> ((f64, f64), (f64, f64)) {
+        (sums_plain(x), sums_plain(y))
+    }
+    let ((sx, ax), (sy, ay)) = dispatch!(plain2(x: &[f64], y: &[f64]) -> ((f64, f64), (f64, f64)));
+    let ok = |s: f64, a: f64| {
+        s.is_finite() && a.is_finite() && (GAMMA * f64::EPSILON * a <= REL * s.abs() || a == 0.0)
+    };
+    if !ok(sx, ax) || !ok(sy, ay) {
+        return None;
+    }
+    let nf = n as f64;
+    let (mx, my) = (sx / nf, sy / nf);
+    let t = dispatch!(co_sums(x: &[f64], y: &[f64], mx: f64, my: f64) -> [f64; 6]);
+    let [sdx, sdy, sxx, syy, sxy, axy] = t;
+    let sxx = (sxx - sdx * sdx / nf).max(0.0);
+    let syy = (syy - sdy * sdy / nf).max(0.0);
+    let sxy = sxy - sdx * sdy / nf;
+    let (fx, fy) = (1e-8 * mx, 1e-8 * my);
+    let varied = sxx > nf * fx * fx && syy > nf * fy * fy;
+    let accurate = GAMMA * f64::EPSILON * axy <= REL * sxy.abs() && axy.is_finite();
+    (varied && accurate).then_some((n, sxx, syy, sxy))
+}
+
+/// The values of ranks `ranks` (ascending, 0-based) in the ascending `f64::total_cmp`
+/// order of `v`, as a full sort would give them, by repeated selection (O(n log k) for k
+/// ranks instead of a sort). Reorders `v`.
+pub fn order_stats(v: &mut [f64], ranks: &[usize]) -> Vec<f64> {
+    let mut out = vec![f64::NAN; ranks.len()];
+    select_ranks(v, 0, ranks, &mut out);
+    out
+}
+
+/// [`order_stats`] of the sub-slice `v` that starts at rank `base`.
+fn select_ranks(v: &mut [f64], base: usize, ranks: &[usize], out: &mut [f64]) {
+    if ranks.is_empty() || v.is_empty() {
+        return;
+    }
+    let mid = ranks.len() / 2;
+    let k = ranks[mid] - base;
+    let (left, pivot, right) = v.select_nth_unstable_by(k, f64::total_cmp);
+    let pivot = *pivot;
+    // Ranks equal to this one share its value; those below go left, those above right.
+    let lo = ranks.partition_point(|&r| r < base + k);
+    let hi = ranks.partition_point(|&r| r <= base + k);
+    out[lo..hi].fill(pivot);
+    let (out_left, rest) = out.split_at_mut(lo);
+    select_ranks(left, base, &ranks[..lo], out_left);
+    select_ranks(right, base + k + 1, &ranks[hi..], &mut rest[hi - lo..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reproducible walk with NaN holes.
+    fn data(n: usize) -> Vec<f64> {
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut x = 100.0;
+        (0..n)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                x *= 1.0 + 0.02 * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+                if i % 17 == 5 {
+                    f64::NAN
+                } else {
+                    x
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sums_agree_with_a_compensated_loop() {
+        for n in [0, 1, 7, 8, 9, 255, 256, 257, 1000, 100_003] {
+            let v = data(n);
+            let exact: f64 = {
+                let (mut s, mut c) = (0.0f64, 0.0f64);
+                for &x in v.iter().filter(|x| !x.is_nan()) {
+                    let t = s + x;
+                    c += if s.abs() >= x.abs() {
+                        (s - t) + x
+                    } else {
+                        (x - t) + s
+                    };
+                    s = t;
+                }
+                s + c
+            };
+            let cnt = v.iter().filter(|x| !x.is_nan()).count();
+            let (s, c) = nan_sum(&v).expect("well conditioned");
+            assert_eq!(c, cnt);
+            assert_eq!(count(&v), cnt);
+            assert!(
+                (s - exact).abs() <= 1e-13 * exact.abs(),
+                "n={n}: {s} vs {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn ill_conditioned_or_infinite_sums_are_refused() {
+        assert!(nan_sum(&[1e16, 1.0, -1e16, 1.0]).is_none());
+        assert!(nan_sum(&[1.0, f64::INFINITY]).is_none());
+        assert_eq!(nan_sum(&[f64::NAN; 3]), Some((0.0, 0)));
+        assert!(central_moments(&[3.0; 20], false).is_none());
+    }
+
+    #[test]
+    fn order_stats_equal_a_full_sort() {
+        let v: Vec<f64> = data(3001).into_iter().filter(|x| !x.is_nan()).collect();
+        let mut sorted = v.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let ranks = [0, 0, 1, 700, 701, 1400, 1401, 2100, sorted.len() - 1];
+        let mut w = v.clone();
+        let got = order_stats(&mut w, &ranks);
+        let want: Vec<f64> = ranks.iter().map(|&r| sorted[r]).collect();
+        assert_eq!(got, want);
+        let zeros = order_stats(&mut [2.0, 0.0, -0.0], &[0, 1]);
+        assert!(zeros[0] == 0.0 && zeros[0].is_sign_negative() && zeros[1].is_sign_positive());
+        assert!(order_stats(&mut [], &[]).is_empty());
+    }
+
+    #[test]
+    fn co_moments_match_the_definition() {
+        let x: Vec<f64> = data(4001)
+            .into_iter()
+            .map(|v| if v.is_nan() { 1.0 } else { v })
+            .collect();
+        let y: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * 0.5 + (i % 11) as f64)
+            .collect();
+        let nf = x.len() as f64;
+        let (mx, my) = (x.iter().sum::<f64>() / nf, y.iter().sum::<f64>() / nf);
+        let s = |f: &dyn Fn(f64, f64) -> f64| {
+            x.iter()
+                .zip(&y)
+                .map(|(&a, &b)| f(a - mx, b - my))
+                .sum::<f64>()
+        };
+        let (n, sxx, syy, sxy) = co_moments(&x, &y).expect("well conditioned");
+        assert_eq!(n, x.len());
+        for (got, want) in [
+            (sxx, s(&|a, _| a * a)),
+            (syy, s(&|_, b| b * b)),
+            (sxy, s(&|a, b| a * b)),
+        ] {
+            assert!((got - want).abs() <= 1e-10 * want.abs(), "{got} vs {want}");
+        }
+        let mut holed = x.clone();
+        holed[7] = f64::NAN;
+        assert!(co_moments(&holed, &y).is_none());
+        assert!(co_moments(&[2.0; 30], &y[..30]).is_none());
+    }
+
+    #[test]
+    fn min_max_skip_nan_and_refuse_infinities() {
+        let v = data(1001);
+        let lo = v
+            .iter()
+            .copied()
+            .filter(|x| !x.is_nan())
+            .fold(f64::INFINITY, f64::min);
+        let hi = v
+            .iter()
+            .copied()
+            .filter(|x| !x.is_nan())
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(min_max(&v), Some((lo, hi)));
+        assert_eq!(min_max(&[f64::NAN, 2.0, f64::NAN, -1.0]), Some((-1.0, 2.0)));
+        assert!(min_max(&[f64::NAN]).is_none());
+        assert!(min_max(&[1.0, f64::NEG_INFINITY]).is_none());
+    }
+
+    #[test]
+    fn central_moments_match_the_definition() {
+        let v = data(5000);
+        let xs: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let m = |k: i32| xs.iter().map(|x| (x - mean).powi(k)).sum::<f64>();
+        let (n, mu, [m2, m3, m4]) = central_moments(&v, true).expect("well conditioned");
+        assert_eq!(n, xs.len());
+        assert!((mu - mean).abs() <= 1e-12 * mean.abs());
+        for (got, want) in [(m2, m(2)), (m3, m(3)), (m4, m(4))] {
+            assert!((got - want).abs() <= 1e-9 * want.abs(), "{got} vs {want}");
+        }
+    }
+}
