@@ -209,59 +209,31 @@ pub async fn run_on(
     // a run with its own output blob is measured too.
     let shared = StoredBlob::shared_run_output(&output);
     store.put_blob(&shared.key, &output).await?;
+    // One run of the benchmark account on the i-th model, with the given output.
+    let run_of = |i: usize, output: RunOutput| NewRun {
+        user_id: acct.id.clone(),
+        model_slug: slugs[i % slugs.len()].clone(),
+        version: 1,
+        inputs: serde_json::Map::new(),
+        status: RunStatus::Success,
+        error: None,
+        runtime_ms: 0.5,
+        cost: 1,
+        data_sources: vec![],
+        output: Some(output),
+        idempotency_key: None,
+    };
     ops.push(
         timed("record-run", iterations, |i| {
-            let (s, slug, user, out) = (
-                store.clone(),
-                slugs[i % slugs.len()].clone(),
-                acct.id.clone(),
-                shared.clone(),
-            );
-            async move {
-                s.record_run(NewRun {
-                    user_id: user,
-                    model_slug: slug,
-                    version: 1,
-                    inputs: serde_json::Map::new(),
-                    status: RunStatus::Success,
-                    error: None,
-                    runtime_ms: 0.5,
-                    cost: 1,
-                    data_sources: vec![],
-                    output: Some(RunOutput::Stored(out)),
-                    idempotency_key: None,
-                })
-                .await
-                .map(|_| ())
-            }
+            let (s, run) = (store.clone(), run_of(i, RunOutput::Stored(shared.clone())));
+            async move { s.record_run(run).await.map(|_| ()) }
         })
         .await?,
     );
     ops.push(
         timed("record-run + 2 KB blob", iterations, |i| {
-            let (s, slug, user, out) = (
-                store.clone(),
-                slugs[i % slugs.len()].clone(),
-                acct.id.clone(),
-                output.clone(),
-            );
-            async move {
-                s.record_run(NewRun {
-                    user_id: user,
-                    model_slug: slug,
-                    version: 1,
-                    inputs: serde_json::Map::new(),
-                    status: RunStatus::Success,
-                    error: None,
-                    runtime_ms: 0.5,
-                    cost: 1,
-                    data_sources: vec![],
-                    output: Some(RunOutput::Bytes(out)),
-                    idempotency_key: None,
-                })
-                .await
-                .map(|_| ())
-            }
+            let (s, run) = (store.clone(), run_of(i, RunOutput::Bytes(output.clone())));
+            async move { s.record_run(run).await.map(|_| ()) }
         })
         .await?,
     );
