@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use auster_data::Gateway;
-use auster_engine::{check_model, prepare, Limits, ENGINE_VERSION};
-use auster_types::{Issue, ModelFile, RunResult, RunStatus};
+use auster_engine::{check_model, prepare, Limits};
+use auster_types::{Issue, ModelFile, RunResult};
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value as Json};
 
@@ -172,21 +172,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = RunResult {
-        run_id: None,
-        model_slug: model.slug.clone(),
-        version: 1,
-        status: RunStatus::Success,
-        inputs: program.inputs.clone(),
-        outputs: exec.outputs,
-        steps: exec.steps,
-        data_sources: exec.data_sources,
-        cached: false,
-        runtime_ms: exec.runtime_ms,
-        cost: 0,
-        engine_version: ENGINE_VERSION.into(),
-        error: None,
-    };
+    let result = exec.into_result(&model.slug, 1, program.inputs.clone());
     match args.format {
         Format::Json => println!(
             "{}",

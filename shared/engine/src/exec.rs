@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use auster_types::{
-    DataSourceRef, IsoDate, RunOutputs, ScalarOutput, SeriesOutput, StepTiming, TableOutput,
+    DataSourceRef, IsoDate, RunOutputs, RunResult, RunStatus, ScalarOutput, SeriesOutput,
+    StepTiming, TableOutput,
 };
 use serde_json::Value as Json;
 
@@ -60,6 +61,33 @@ pub struct Execution {
     pub runtime_ms: f64,
     /// Full values behind the series outputs (by output id) when they were thinned.
     pub full_series: Vec<(String, Series)>,
+}
+
+impl Execution {
+    /// The successful RunResult of this execution of `slug` v`version` with the resolved
+    /// `inputs`; not stored yet (`run_id` none), not cached, nothing charged.
+    pub fn into_result(
+        self,
+        slug: &str,
+        version: u32,
+        inputs: serde_json::Map<String, Json>,
+    ) -> RunResult {
+        RunResult {
+            run_id: None,
+            model_slug: slug.to_string(),
+            version,
+            status: RunStatus::Success,
+            inputs,
+            outputs: self.outputs,
+            steps: self.steps,
+            data_sources: self.data_sources,
+            cached: false,
+            runtime_ms: self.runtime_ms,
+            cost: 0,
+            engine_version: crate::ENGINE_VERSION.into(),
+            error: None,
+        }
+    }
 }
 
 /// Runs `program` given the datasets fetched for its requests (same order as

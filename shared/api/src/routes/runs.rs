@@ -417,21 +417,7 @@ async fn execute(
                 )
             })?
             .map_err(run_error)?;
-    Ok(RunResult {
-        run_id: None,
-        model_slug: slug.to_string(),
-        version,
-        status: RunStatus::Success,
-        inputs,
-        outputs: exec.outputs,
-        steps: exec.steps,
-        data_sources: exec.data_sources,
-        cached: false,
-        runtime_ms: exec.runtime_ms,
-        cost: 0,
-        engine_version: ENGINE_VERSION.into(),
-        error: None,
-    })
+    Ok(exec.into_result(slug, version, inputs))
 }
 
 /// Maps an engine failure to the API error and the message recorded with the run.
