@@ -101,8 +101,22 @@ async fn account(e: &Env, email: &str) -> String {
     b["api_key"].as_str().unwrap().to_string()
 }
 
+/// Waits, when the clock is in the last 15 s of a UTC minute, for the next one: the
+/// per-minute run limit counts in clock-aligned windows, and a test that expects its runs
+/// to share one window must not start just before a boundary.
+async fn start_of_a_fresh_minute() {
+    let into = auster_store::now_ms().rem_euclid(60_000);
+    if into > 45_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(
+            (60_000 - into + 50) as u64,
+        ))
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn a_run_is_stored_cached_and_charged_once_free_runs_are_used() {
+    start_of_a_fresh_minute().await;
     let e = env(1, 1).await;
     let key = account(&e, "a@example.com").await;
     let run = json!({"model_slug": "momentum-strategy", "inputs": {"lookback": 60}});
@@ -163,6 +177,38 @@ async fn a_run_is_stored_cached_and_charged_once_free_runs_are_used() {
     let (s, got) = call(&e, "GET", &format!("/api/runs/{id}"), Some(&key), None, &[]).await;
     assert_eq!(s, 200);
     assert_eq!(got["outputs"], r1["outputs"]);
+    assert_eq!(
+        (got["cached"].as_bool(), got["cost"].as_u64()),
+        (Some(false), Some(0))
+    );
+    // A past run reads back as it was answered: served from the cache, charged 1 credit.
+    let id2 = r2["run_id"].as_str().unwrap();
+    let (s, got) = call(
+        &e,
+        "GET",
+        &format!("/api/runs/{id2}"),
+        Some(&key),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (got["cached"].as_bool(), got["cost"].as_u64()),
+        (Some(true), Some(1))
+    );
+    // The charge names the run it paid for.
+    let charge = me["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["reason"] == "run")
+        .expect("a run charge in the ledger")
+        .clone();
+    assert_eq!(
+        (charge["delta"].as_i64(), &charge["run_id"]),
+        (Some(-1), &r2["run_id"])
+    );
     let (_, detail) = call(&e, "GET", "/api/models/momentum-strategy", None, None, &[]).await;
     assert_eq!(detail["stats"]["runs"], 2);
 }
@@ -207,6 +253,10 @@ async fn a_failed_run_is_refunded_and_logged() {
         .map(|l| l["reason"].as_str().unwrap())
         .collect();
     assert_eq!(reasons, ["refund", "run", "signup"]);
+    // The charge and its refund name the same (failed) run.
+    let ledger = me["ledger"].as_array().unwrap();
+    assert!(ledger[0]["run_id"].is_string(), "{me}");
+    assert_eq!(ledger[0]["run_id"], ledger[1]["run_id"]);
 }
 
 #[tokio::test]

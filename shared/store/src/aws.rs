@@ -567,6 +567,7 @@ fn run_item(r: &RunRecord) -> Result<Item> {
     put_opt(&mut i, "output_key", r.output_key.clone());
     put_opt(&mut i, "output_hash", r.output_hash.clone());
     i.insert("output_size".into(), n(r.output_size));
+    i.insert("cached".into(), AttributeValue::Bool(r.cached));
     i.insert("created_at".into(), n(r.created_at));
     Ok(i)
 }
@@ -586,6 +587,8 @@ fn run_from(i: &Item) -> Result<RunRecord> {
         output_key: opt_s(i, "output_key"),
         output_hash: opt_s(i, "output_hash"),
         output_size: n0(i, "output_size"),
+        // Items written before the flag existed were executed runs.
+        cached: matches!(i.get("cached"), Some(AttributeValue::Bool(true))),
         created_at: get_n(i, "created_at")?,
     })
 }
@@ -1615,15 +1618,19 @@ impl RunRepo for AwsStore {
         if let Some(prev) = replayed_run(self, &run).await? {
             return Ok(prev);
         }
-        let id = new_id();
+        let id = run.id.clone();
         if let Some(RunOutput::Bytes(bytes)) = &run.output {
+            // The object's key is the run's: never overwrite the output of a recorded run.
+            if self.get(key(format!("RUN#{id}"), "RUN")).await?.is_some() {
+                return Err(duplicate_run_id(&id));
+            }
             // S3 first: a failure after this leaves an orphan object, never a run item
             // pointing at nothing.
             self.put_object(&run_output_key(&id), bytes.clone()).await?;
         }
         let now = now_ms();
         let day = day_of(now);
-        let rec = run_record(id, &run, now);
+        let rec = run_record(&run, now);
         let one = || vals([(":one", n(1))]);
         let mut items = vec![
             self.tx_update(
@@ -1632,7 +1639,8 @@ impl RunRepo for AwsStore {
                 Some("attribute_exists(pk)"),
                 one(),
             )?,
-            self.tx_put(run_item(&rec)?, None, None)?,
+            // A run id is recorded once: a reused id is refused, never overwrites.
+            self.tx_put(run_item(&rec)?, Some("attribute_not_exists(pk)"), None)?,
             self.tx_update(
                 key(model_pk(&rec.model_slug), day_sk(day)),
                 "ADD #runs :one",
@@ -1668,6 +1676,9 @@ impl RunRepo for AwsStore {
                 }
                 if f.failed_at(0) {
                     return Err(StoreError::not_found("model", &rec.model_slug));
+                }
+                if f.failed_at(1) {
+                    return Err(duplicate_run_id(&rec.id));
                 }
                 if f.failed_at(4) {
                     if let Some(k) = &run.idempotency_key {

@@ -211,6 +211,7 @@ pub async fn run_on(
     store.put_blob(&shared.key, &output).await?;
     // One run of the benchmark account on the i-th model, with the given output.
     let run_of = |i: usize, output: RunOutput| NewRun {
+        id: new_id(),
         user_id: acct.id.clone(),
         model_slug: slugs[i % slugs.len()].clone(),
         version: 1,
@@ -222,6 +223,7 @@ pub async fn run_on(
         data_sources: vec![],
         output: Some(output),
         idempotency_key: None,
+        cached: false,
     };
     ops.push(
         timed("record-run", iterations, |i| {

@@ -547,6 +547,7 @@ pub async fn replayed_run<S: RunRepo + ?Sized>(
     store: &S,
     run: &NewRun,
 ) -> Result<Option<RunRecord>> {
+    check_id("id", &run.id)?;
     check_id("user_id", &run.user_id)?;
     check_slug("model_slug", &run.model_slug, 64)?;
     if let Some(k) = &run.idempotency_key {
@@ -564,9 +565,10 @@ pub async fn replayed_run<S: RunRepo + ?Sized>(
     Ok(None)
 }
 
-/// The record of run `id`, recorded at `now`; its output (if any) is stored under
+/// The record of `run`, recorded at `now`; its output (if any) is stored under
 /// [`run_output_key`], or is the shared blob the caller stored.
-pub fn run_record(id: String, run: &NewRun, now: Millis) -> RunRecord {
+pub fn run_record(run: &NewRun, now: Millis) -> RunRecord {
+    let id = run.id.clone();
     let (output_key, output_hash, output_size) = match &run.output {
         Some(RunOutput::Bytes(bytes)) => (
             Some(run_output_key(&id)),
@@ -592,8 +594,17 @@ pub fn run_record(id: String, run: &NewRun, now: Millis) -> RunRecord {
         output_key,
         output_hash,
         output_size,
+        cached: run.cached,
         created_at: now,
     }
+}
+
+/// The error for a `record_run` whose id is already recorded: ids come from [`new_id`] and
+/// are recorded once, so a reused one is refused rather than overwriting a run.
+pub fn duplicate_run_id(id: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "run `{id}` is already recorded; allocate each run's id with new_id()"
+    ))
 }
 
 /// The output blob a `record_run` call wrote itself (from [`RunOutput::Bytes`]), which it

@@ -364,6 +364,9 @@ pub struct Page<T> {
 /// A run to record in the audit log.
 #[derive(Debug, Clone)]
 pub struct NewRun {
+    /// The run's id, allocated by the caller with [`new_id`] before anything is charged, so
+    /// the ledger entry of the charge (and of a refund) can name the run it paid for.
+    pub id: String,
     /// Who ran it.
     pub user_id: String,
     /// Model slug.
@@ -388,6 +391,9 @@ pub struct NewRun {
     /// Client idempotency key: a second `record_run` with the same user and key records
     /// nothing and answers the first run.
     pub idempotency_key: Option<String>,
+    /// Whether the result came from the run cache (an identical earlier run) rather than a
+    /// fresh execution; `GET /api/runs/{id}` reports it as the run answered it.
+    pub cached: bool,
 }
 
 /// The output of a run to record.
@@ -456,6 +462,8 @@ pub struct RunRecord {
     pub output_hash: Option<String>,
     /// Output size in bytes.
     pub output_size: u64,
+    /// Served from the run cache rather than executed (see [`NewRun::cached`]).
+    pub cached: bool,
     /// When it was recorded.
     pub created_at: Millis,
 }

@@ -96,6 +96,10 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX ratings_recent ON ratings(model_slug, updated_at DESC, user_id DESC);
     CREATE INDEX quotas_expiry ON quotas(expires_at);
     "#,
+    // 2 → 3: whether a run was answered from the run cache.
+    r#"
+    ALTER TABLE runs ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -171,6 +175,10 @@ fn connect(path: &Path) -> Result<Connection> {
          PRAGMA wal_autocheckpoint=0;",
     )
     .map_err(db_err)?;
+    // rusqlite keeps 16 prepared statements by default; one run alone cycles through about
+    // twenty (version, quotas, credits, cache, run record), so with 16 every one of them was
+    // parsed again each time. Room for every statement this store issues.
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
 
@@ -437,7 +445,7 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<ModelVersionRecord> {
 }
 
 const RUN_COLS: &str = "id, user_id, model_slug, version, inputs, status, error, runtime_ms, \
-    cost, data_sources, output_key, output_hash, output_size, created_at";
+    cost, data_sources, output_key, output_hash, output_size, created_at, cached";
 
 fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
@@ -455,6 +463,7 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
         output_hash: r.get(11)?,
         output_size: r.get::<_, i64>(12)? as u64,
         created_at: r.get(13)?,
+        cached: r.get(14)?,
     })
 }
 
@@ -1095,14 +1104,26 @@ impl RunRepo for SqliteStore {
         if let Some(prev) = replayed_run(self, &run).await? {
             return Ok(prev);
         }
-        let id = new_id();
+        let id = run.id.clone();
         if let Some(RunOutput::Bytes(bytes)) = &run.output {
+            // The blob's key is the run's: never overwrite the output of a recorded run.
+            let rid = id.clone();
+            let taken = self
+                .call(move |c| {
+                    c.query_row("SELECT 1 FROM runs WHERE id = ?1", [rid], |_| Ok(()))
+                        .optional()
+                        .map_err(db_err)
+                })
+                .await?;
+            if taken.is_some() {
+                return Err(duplicate_run_id(&id));
+            }
             // Blob first: a crash after this leaves an orphan file, never a run
             // pointing at nothing.
             self.write_blob(run_output_key(&id), bytes.clone()).await?;
         }
         let now = now_ms();
-        let rec = run_record(id, &run, now);
+        let rec = run_record(&run, now);
         let idem = run
             .idempotency_key
             .as_deref()
@@ -1112,6 +1133,13 @@ impl RunRepo for SqliteStore {
             .tx(move |c| {
                 if load_model(c, &r.model_slug)?.is_none() {
                     return Err(StoreError::not_found("model", &r.model_slug));
+                }
+                let taken: Option<i64> = c
+                    .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")
+                    .and_then(|mut st| st.query_row([&r.id], |row| row.get(0)).optional())
+                    .map_err(db_err)?;
+                if taken.is_some() {
+                    return Err(duplicate_run_id(&r.id));
                 }
                 if let Some(h) = &idem {
                     let prev: Option<String> = c
@@ -1132,7 +1160,7 @@ impl RunRepo for SqliteStore {
                     .map_err(db_err)?;
                 }
                 c.prepare_cached(&format!(
-                    "INSERT INTO runs ({RUN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                    "INSERT INTO runs ({RUN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
                 ))
                 .and_then(|mut st| {
                     st.execute(params![
@@ -1149,7 +1177,8 @@ impl RunRepo for SqliteStore {
                         r.output_key,
                         r.output_hash,
                         r.output_size as i64,
-                        r.created_at
+                        r.created_at,
+                        r.cached
                     ])
                 })
                 .map_err(db_err)?;
@@ -1603,25 +1632,25 @@ impl QuotaRepo for SqliteStore {
             let start = window_start(now, wms);
             let resets_at = start + wms;
             let used: i64 = c
-                .query_row("SELECT n FROM quotas WHERE key = ?1 AND window_start = ?2", params![k, start], |r| r.get(0))
-                .optional()
+                .prepare_cached("SELECT n FROM quotas WHERE key = ?1 AND window_start = ?2")
+                .and_then(|mut st| st.query_row(params![k, start], |r| r.get(0)).optional())
                 .map_err(db_err)?
                 .unwrap_or(0);
             if used as u64 >= limit {
                 return Err(rate_limited(&k, limit, resets_at, now));
             }
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO quotas (key, window_start, n, expires_at) VALUES (?1, ?2, 1, ?3)
                  ON CONFLICT (key, window_start) DO UPDATE SET n = n + 1",
-                params![k, start, resets_at],
             )
+            .and_then(|mut st| st.execute(params![k, start, resets_at]))
             .map_err(db_err)?;
             // Expired windows are dead weight; sweeping a few per hit keeps the table small
             // without a background job.
-            c.execute(
+            c.prepare_cached(
                 "DELETE FROM quotas WHERE rowid IN (SELECT rowid FROM quotas WHERE expires_at < ?1 LIMIT 16)",
-                [now],
             )
+            .and_then(|mut st| st.execute([now]))
             .map_err(db_err)?;
             Ok(QuotaState { used: used as u64 + 1, limit, resets_at })
         })
@@ -1695,7 +1724,8 @@ impl CacheRepo for SqliteStore {
             )
             .and_then(|mut st| st.execute(params![k, inline, blob, now + ttl_secs as i64 * 1000]))
             .map_err(db_err)?;
-            c.execute("DELETE FROM cache WHERE rowid IN (SELECT rowid FROM cache WHERE expires_at < ?1 LIMIT 16)", [now])
+            c.prepare_cached("DELETE FROM cache WHERE rowid IN (SELECT rowid FROM cache WHERE expires_at < ?1 LIMIT 16)")
+                .and_then(|mut st| st.execute([now]))
                 .map_err(db_err)?;
             Ok(())
         })

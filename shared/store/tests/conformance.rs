@@ -701,6 +701,34 @@ async fn runs_usage_and_idempotency(s: Arc<dyn Store>) {
     let mut bad = run_of(&a.id, "m", None);
     bad.runtime_ms = f64::NAN;
     assert_refused(s.record_run(bad).await, "runtime_ms");
+
+    // The caller's id is the run's id, and the cache flag reads back as recorded.
+    let mut hit = run_of(&a.id, "m", None);
+    hit.cached = true;
+    let want_id = hit.id.clone();
+    let r = s.record_run(hit).await.unwrap();
+    assert_eq!(r.id, want_id);
+    assert!(r.cached);
+    assert!(s.get_run(&want_id, &a.id).await.unwrap().cached);
+    assert!(!s.get_run(&r1.id, &a.id).await.unwrap().cached);
+    // A reused id is refused, and the recorded run and its output stay as they were.
+    let mut again = run_of(&a.id, "m", Some(b"overwrite?".to_vec()));
+    again.id = r1.id.clone();
+    assert_eq!(
+        cat(&s.record_run(again).await.unwrap_err()),
+        ErrorCategory::Conflict
+    );
+    let mut again = run_of(&b.id, "m", None);
+    again.id = r1.id.clone();
+    assert_eq!(
+        cat(&s.record_run(again).await.unwrap_err()),
+        ErrorCategory::Conflict
+    );
+    assert_eq!(s.get_run(&r1.id, &a.id).await.unwrap(), r1);
+    assert_eq!(s.get_run_output(&r1.id, &a.id).await.unwrap(), out);
+    let mut bad = run_of(&a.id, "m", None);
+    bad.id = "not an id!".into();
+    assert_refused(s.record_run(bad).await, "id");
 }
 
 async fn saves(s: Arc<dyn Store>) {

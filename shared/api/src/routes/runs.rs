@@ -15,10 +15,10 @@ use std::sync::Arc;
 
 use auster_engine::{prepare, DataError, RunError, ENGINE_VERSION};
 use auster_store::{
-    day_of, now_ms, CreditMemo, NewRun, Plan, RunOutput, RunRecord, StoreError, StoredBlob,
+    day_of, new_id, now_ms, CreditMemo, NewRun, Plan, RunOutput, RunRecord, StoreError, StoredBlob,
 };
 use auster_types::api::RunRequest;
-use auster_types::{DataSourceRef, Issue, ModelFile, RunOutputs, RunResult, RunStatus, StepTiming};
+use auster_types::{DataSourceRef, Issue, ModelFile, RunResult, RunStatus, StepTiming};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -91,7 +91,9 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, Ap
         });
     }
 
-    let cost = charge(ctx, &user, plan, &version.model_slug).await?;
+    // Allocated before the charge so its ledger entry (and any refund) names the run.
+    let run_id = new_id();
+    let cost = charge(ctx, &user, plan, &version.model_slug, &run_id).await?;
 
     let cache_key = cache_key(
         &version.model_slug,
@@ -102,9 +104,10 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, Ap
     let (entry, cached) = match cached(ctx, &cache_key).await {
         Some(e) => (e, true),
         None => {
-            let computed = match execute(ctx, program, &version.model_slug, version.version).await {
-                Ok(r) => share(ctx, &r)
+            let computed = match compute(ctx, program, &version.model_slug, version.version).await {
+                Ok(e) => store_shared(ctx, &e)
                     .await
+                    .map(|()| e)
                     .map_err(|e| (e, "the result could not be stored".into())),
                 Err(failure) => Err(failure),
             };
@@ -115,8 +118,9 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, Ap
                     (e, false)
                 }
                 Err((err, message)) => {
-                    refund(ctx, &user, cost, &version.model_slug).await;
+                    refund(ctx, &user, cost, &version.model_slug, &run_id).await;
                     let failed = NewRun {
+                        id: run_id.clone(),
                         user_id: user.clone(),
                         model_slug: version.model_slug.clone(),
                         version: version.version,
@@ -129,6 +133,7 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, Ap
                         output: None,
                         // A failed attempt is not the answer to replay: a retry runs again.
                         idempotency_key: None,
+                        cached: false,
                     };
                     if let Err(e) = ctx.store.record_run(failed).await {
                         tracing::warn!(error = %e, "could not record a failed run");
@@ -143,6 +148,7 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, Ap
     let record = match ctx
         .store
         .record_run(NewRun {
+            id: run_id.clone(),
             user_id: user.clone(),
             model_slug: entry.model_slug.clone(),
             version: entry.version,
@@ -154,18 +160,19 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, Ap
             data_sources: entry.data_sources.clone(),
             output: Some(RunOutput::Stored(entry.blob.clone())),
             idempotency_key: input.idempotency_key.clone(),
+            cached,
         })
         .await
     {
         Ok(r) => r,
         Err(e) => {
-            refund(ctx, &user, cost, &entry.model_slug).await;
+            refund(ctx, &user, cost, &entry.model_slug, &run_id).await;
             return Err(e.into());
         }
     };
     if input.idempotency_key.is_some() && record.created_at < started {
         // A concurrent retry with the same key won the race: answer its run, charge once.
-        refund(ctx, &user, cost, &entry.model_slug).await;
+        refund(ctx, &user, cost, &entry.model_slug, &run_id).await;
         let result = stored_result(ctx, &record, &user, &req.model_slug).await?;
         return json_of(&result);
     }
@@ -185,16 +192,16 @@ fn json_of(result: &RunResult) -> Result<RawJson, ApiError> {
 }
 
 /// The fields of a RunResult that every identical run shares (all but `run_id`, `cached`
-/// and `cost`), borrowed for serialisation. `shared_json_round_trips` proves that prefixing
-/// the per-run fields gives back exactly the RunResult, so a field added to RunResult and
-/// forgotten here fails that test.
+/// and `cost`), borrowed for serialisation; `outputs` is appended after them by its own
+/// fast writer (`RunOutputs::write_json`). `shared_json_round_trips` proves that
+/// prefixing the per-run fields gives back exactly the RunResult, so a field added to
+/// RunResult and forgotten here fails that test.
 #[derive(Serialize)]
 struct SharedFields<'a> {
     model_slug: &'a str,
     version: u32,
     status: RunStatus,
     inputs: &'a Map<String, Value>,
-    outputs: &'a RunOutputs,
     steps: &'a [StepTiming],
     data_sources: &'a [DataSourceRef],
     runtime_ms: f64,
@@ -203,21 +210,28 @@ struct SharedFields<'a> {
     error: &'a Option<String>,
 }
 
-/// The shared JSON of a result (see [`SharedFields`]).
+/// The shared JSON of a result (see [`SharedFields`]): its fields, then `"outputs"` last.
 fn shared_json(r: &RunResult) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(&SharedFields {
-        model_slug: &r.model_slug,
-        version: r.version,
-        status: r.status,
-        inputs: &r.inputs,
-        outputs: &r.outputs,
-        steps: &r.steps,
-        data_sources: &r.data_sources,
-        runtime_ms: r.runtime_ms,
-        engine_version: &r.engine_version,
-        error: &r.error,
-    })
-    .map_err(|e| ApiError::Internal(format!("run result encoding failed: {e}")))
+    let encode = |r: &RunResult| -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = serde_json::to_vec(&SharedFields {
+            model_slug: &r.model_slug,
+            version: r.version,
+            status: r.status,
+            inputs: &r.inputs,
+            steps: &r.steps,
+            data_sources: &r.data_sources,
+            runtime_ms: r.runtime_ms,
+            engine_version: &r.engine_version,
+            error: &r.error,
+        })?;
+        // `{…}` → `{…,"outputs":{…}}`: the object always has fields (model_slug at least).
+        out.pop();
+        out.extend_from_slice(b",\"outputs\":");
+        r.outputs.write_json(&mut out)?;
+        out.push(b'}');
+        Ok(out)
+    };
+    encode(r).map_err(|e| ApiError::Internal(format!("run result encoding failed: {e}")))
 }
 
 /// One run's answer: its own fields, then the shared JSON (which starts with `{` and holds
@@ -233,27 +247,23 @@ fn answer(run_id: &str, cached: bool, cost: u32, shared: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Serialises a fresh result once and stores it as its content-addressed blob.
-async fn share(ctx: &Ctx, r: &RunResult) -> Result<CachedRun, ApiError> {
-    let body = shared_json(r)?;
-    let blob = StoredBlob::shared_run_output(&body);
+/// Stores a fresh result's shared JSON as its content-addressed blob.
+async fn store_shared(ctx: &Ctx, e: &CachedRun) -> Result<(), ApiError> {
     // Written on every fresh computation (at most once a day per cache key): that renews
     // the blob's age under the `runs/` lifecycle rule.
-    ctx.store.put_blob(&blob.key, &body).await?;
-    Ok(CachedRun {
-        model_slug: r.model_slug.clone(),
-        version: r.version,
-        inputs: r.inputs.clone(),
-        runtime_ms: r.runtime_ms,
-        data_sources: r.data_sources.clone(),
-        body,
-        blob,
-    })
+    ctx.store.put_blob(&e.blob.key, &e.body).await?;
+    Ok(())
 }
 
 /// Counts the run against the day's included runs; beyond them, charges the run's cost in
 /// credits (402 when the balance is short). Returns the credits charged.
-async fn charge(ctx: &Ctx, user: &str, plan: Plan, slug: &str) -> Result<u32, ApiError> {
+async fn charge(
+    ctx: &Ctx,
+    user: &str,
+    plan: Plan,
+    slug: &str,
+    run_id: &str,
+) -> Result<u32, ApiError> {
     let included = included_runs(ctx, plan);
     // A plan configured with no included runs charges every run; the quota counter only
     // exists for plans that include some.
@@ -271,7 +281,7 @@ async fn charge(ctx: &Ctx, user: &str, plan: Plan, slug: &str) -> Result<u32, Ap
     let cost = ctx.config.pricing.run_cost;
     let memo = CreditMemo {
         reason: "run".into(),
-        run_id: None,
+        run_id: Some(run_id.to_string()),
         model_slug: Some(slug.to_string()),
     };
     match ctx.store.charge_credits(user, cost as i64, memo).await {
@@ -287,13 +297,13 @@ async fn charge(ctx: &Ctx, user: &str, plan: Plan, slug: &str) -> Result<u32, Ap
 
 /// Gives back a charge (failed runs, lost idempotency races). Never fails the request:
 /// a refund that cannot be written is logged for an operator.
-async fn refund(ctx: &Ctx, user: &str, cost: u32, slug: &str) {
+async fn refund(ctx: &Ctx, user: &str, cost: u32, slug: &str, run_id: &str) {
     if cost == 0 {
         return;
     }
     let memo = CreditMemo {
         reason: "refund".into(),
-        run_id: None,
+        run_id: Some(run_id.to_string()),
         model_slug: Some(slug.to_string()),
     };
     if let Err(e) = ctx.store.grant_credits(user, cost as i64, memo).await {
@@ -388,13 +398,15 @@ async fn remember(ctx: &Ctx, key: String, entry: Arc<CachedRun>) {
     ctx.run_cache.put(key, entry);
 }
 
-/// Fetches the data (within the time budget) and executes off the async workers.
-async fn execute(
+/// Fetches the data (within the time budget), then executes and serialises the result
+/// once (without its per-run fields) off the async workers: both are CPU work of a
+/// millisecond or more that would otherwise stall other requests on the same worker.
+async fn compute(
     ctx: &Ctx,
     program: auster_engine::Program,
     slug: &str,
     version: u32,
-) -> Result<RunResult, (ApiError, String)> {
+) -> Result<CachedRun, (ApiError, String)> {
     let limits = ctx.limits.clone();
     let fetched = match tokio::time::timeout(
         limits.timeout,
@@ -407,17 +419,28 @@ async fn execute(
         Err(_) => return Err(run_error(RunError::Timeout(limits.timeout))),
     };
     let inputs = program.inputs.clone();
-    let exec =
-        tokio::task::spawn_blocking(move || auster_engine::execute(&program, &fetched, &limits))
-            .await
-            .map_err(|e| {
-                (
-                    ApiError::Internal(format!("run task failed: {e}")),
-                    "internal error".to_string(),
-                )
-            })?
-            .map_err(run_error)?;
-    Ok(exec.into_result(slug, version, inputs))
+    let slug = slug.to_string();
+    tokio::task::spawn_blocking(move || {
+        let exec = auster_engine::execute(&program, &fetched, &limits).map_err(run_error)?;
+        let r = exec.into_result(&slug, version, inputs);
+        let body = shared_json(&r).map_err(|e| (e, "the result could not be encoded".into()))?;
+        Ok(CachedRun {
+            blob: StoredBlob::shared_run_output(&body),
+            model_slug: r.model_slug,
+            version: r.version,
+            inputs: r.inputs,
+            runtime_ms: r.runtime_ms,
+            data_sources: r.data_sources,
+            body,
+        })
+    })
+    .await
+    .map_err(|e| {
+        (
+            ApiError::Internal(format!("run task failed: {e}")),
+            "internal error".to_string(),
+        )
+    })?
 }
 
 /// Maps an engine failure to the API error and the message recorded with the run.
@@ -483,8 +506,10 @@ async fn load_result(ctx: &Ctx, run: &RunRecord, user: &str) -> Result<RunResult
         Err(e) => return Err(e.into()),
     };
     result.run_id = Some(run.id.clone());
-    // The stored JSON is shared by identical runs; what this run was charged is its own.
+    // The stored JSON is shared by identical runs; what this run was charged and whether
+    // it was answered from the cache are its own.
     result.cost = run.cost;
+    result.cached = run.cached;
     Ok(result)
 }
 
@@ -507,7 +532,7 @@ pub async fn get_run(ctx: &Ctx, input: Path) -> Result<Ok200<RunResult>, ApiErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auster_types::{IsoDate, ScalarOutput, SeriesOutput, TableOutput};
+    use auster_types::{IsoDate, RunOutputs, ScalarOutput, SeriesOutput, TableOutput};
     use serde_json::json;
 
     fn full_result() -> RunResult {

@@ -645,10 +645,15 @@ static BACKTEST_SIGNAL: Primitive = Primitive {
         let s = series(c, 0)?;
         let pos = series(c, 1)?;
         let (d, px) = valid_history(&s.dates, &s.values);
+        // Both date lists ascend: one forward walk finds, for each price date, how many
+        // position dates are on or before it (a search per date was O(n log n)).
+        let mut k = 0;
         let aligned: Vec<f64> = d
             .iter()
             .map(|&day| {
-                let k = pos.dates.partition_point(|x| *x <= day);
+                while k < pos.dates.len() && pos.dates[k] <= day {
+                    k += 1;
+                }
                 if k == 0 {
                     0.0
                 } else {

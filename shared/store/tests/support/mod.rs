@@ -133,6 +133,7 @@ pub async fn model(s: &Arc<dyn Store>, slug: &str, owner: &str, vis: Visibility)
 
 pub fn run_of(user: &str, slug: &str, output: Option<Vec<u8>>) -> NewRun {
     NewRun {
+        id: new_id(),
         user_id: user.into(),
         model_slug: slug.into(),
         version: 1,
@@ -144,6 +145,7 @@ pub fn run_of(user: &str, slug: &str, output: Option<Vec<u8>>) -> NewRun {
         data_sources: vec![],
         output: output.map(RunOutput::Bytes),
         idempotency_key: None,
+        cached: false,
     }
 }
 
