@@ -132,7 +132,11 @@ def main():
     check("identical run is cached", s == 200 and r2["cached"] is True and r2["run_id"] != r1["run_id"]
           and r2["outputs"] == r1["outputs"], (s, r2.get("cached") if isinstance(r2, dict) else r2))
     s, g, _ = call("GET", f"/api/runs/{r1['run_id']}", key=a_key)
-    check("get own run", s == 200 and g["run_id"] == r1["run_id"] and g["outputs"] == r1["outputs"], s)
+    check("get own run", s == 200 and g["run_id"] == r1["run_id"] and g["outputs"] == r1["outputs"]
+          and g["cached"] is False, s)
+    s, g, _ = call("GET", f"/api/runs/{r2['run_id']}", key=a_key)
+    check("a past cached run reads back as cached", s == 200 and g["run_id"] == r2["run_id"]
+          and g["cached"] is True and g["cost"] == r2["cost"], (s, g.get("cached") if isinstance(g, dict) else g))
     s, g, _ = call("GET", f"/api/runs/{r1['run_id']}", key=b_key)
     check("another user's run is 404", s == 404, (s, g))
     s, b, _ = run(a_key, "momentum-strategy", {"lookback": 1})
@@ -257,12 +261,15 @@ def main():
     check("no credits left is 402", s == 402 and err_code(b) == "payment_required", (s, b))
     g = subprocess.run([AUSTER, "credits", "grant", f"carol-{TAG}@example.com", "3"], capture_output=True, text=True)
     check("auster credits grant", g.returncode == 0 and "balance 3" in g.stdout, (g.returncode, g.stdout, g.stderr))
-    s, b, _ = run(c_key, models[3])
-    check("granted credits pay for a run", s == 200 and b["cost"] == 1, (s, b))
+    s, b_paid, _ = run(c_key, models[3])
+    check("granted credits pay for a run", s == 200 and b_paid["cost"] == 1, (s, b_paid))
     s, b, _ = run(c_key, models[3], {"symbol": "ZZZZ"})
     s2, me2, _ = call("GET", "/api/me", key=c_key)
     check("a failed run is refunded", s == 422 and me2["credits"] == 2
           and [e["reason"] for e in me2["ledger"][:2]] == ["refund", "run"], (s, b, me2["credits"], me2["ledger"][:3]))
+    check("ledger lines name the run they paid for",
+          me2["ledger"][0]["run_id"] and me2["ledger"][0]["run_id"] == me2["ledger"][1]["run_id"]
+          and me2["ledger"][2]["reason"] == "run" and me2["ledger"][2]["run_id"] == b_paid["run_id"], me2["ledger"][:3])
 
     # Malformed input of every kind gets its 4xx with a useful message.
     s, b, _ = call("POST", "/api/models/run", raw=b"{", key=a_key)
