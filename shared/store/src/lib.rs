@@ -601,6 +601,17 @@ pub struct CreditMemo {
     pub model_slug: Option<String>,
 }
 
+/// One quota counter to hit (see [`QuotaRepo::hit_quota`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaHit<'a> {
+    /// Counter key, e.g. `runs-min:<user>:<slug>`.
+    pub key: &'a str,
+    /// Hits allowed per window (≥ 1).
+    pub limit: u64,
+    /// Window length in seconds.
+    pub window_secs: u64,
+}
+
 /// A quota counter after a successful hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuotaState {
@@ -793,6 +804,26 @@ pub trait QuotaRepo: Send + Sync {
     /// Counts one hit of `key` (e.g. `runs:<user>:day`) in the current window of
     /// `window_secs`. RateLimited (nothing counted) once `limit` hits were counted.
     async fn hit_quota(&self, key: &str, limit: u64, window_secs: u64) -> Result<QuotaState>;
+    /// Hits `gate`, then `then`: RateLimited (nothing counted) when `gate` is full;
+    /// otherwise `Some` state of `then`, or `None` when `then` is full (the gate's hit
+    /// counts, `then` is not counted). A run's per-minute limit and its day's included runs,
+    /// in one round trip where the backend can (one SQLite transaction); by default, two
+    /// [`hit_quota`](Self::hit_quota) calls.
+    async fn hit_quota_then(
+        &self,
+        gate: QuotaHit<'_>,
+        then: QuotaHit<'_>,
+    ) -> Result<Option<QuotaState>> {
+        // Both checked first: a bad second counter must not leave the gate's hit counted.
+        common::check_quota(then.key, then.limit, then.window_secs)?;
+        self.hit_quota(gate.key, gate.limit, gate.window_secs)
+            .await?;
+        match self.hit_quota(then.key, then.limit, then.window_secs).await {
+            Ok(state) => Ok(Some(state)),
+            Err(StoreError::RateLimited { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
     /// Hits counted so far in the current window.
     async fn quota_used(&self, key: &str, window_secs: u64) -> Result<u64>;
 }

@@ -1622,37 +1622,74 @@ impl CreditRepo for SqliteStore {
     }
 }
 
+/// One hit of quota `key` inside the caller's transaction: RateLimited (nothing counted)
+/// when the window already holds `limit` hits.
+fn hit_in(
+    c: &Connection,
+    key: &str,
+    limit: u64,
+    window_ms: i64,
+    now: Millis,
+) -> Result<QuotaState> {
+    let start = window_start(now, window_ms);
+    let resets_at = start + window_ms;
+    let used: i64 = c
+        .prepare_cached("SELECT n FROM quotas WHERE key = ?1 AND window_start = ?2")
+        .and_then(|mut st| st.query_row(params![key, start], |r| r.get(0)).optional())
+        .map_err(db_err)?
+        .unwrap_or(0);
+    if used as u64 >= limit {
+        return Err(rate_limited(key, limit, resets_at, now));
+    }
+    c.prepare_cached(
+        "INSERT INTO quotas (key, window_start, n, expires_at) VALUES (?1, ?2, 1, ?3)
+         ON CONFLICT (key, window_start) DO UPDATE SET n = n + 1",
+    )
+    .and_then(|mut st| st.execute(params![key, start, resets_at]))
+    .map_err(db_err)?;
+    // Expired windows are dead weight; sweeping a few per hit keeps the table small
+    // without a background job.
+    c.prepare_cached(
+        "DELETE FROM quotas WHERE rowid IN (SELECT rowid FROM quotas WHERE expires_at < ?1 LIMIT 16)",
+    )
+    .and_then(|mut st| st.execute([now]))
+    .map_err(db_err)?;
+    Ok(QuotaState {
+        used: used as u64 + 1,
+        limit,
+        resets_at,
+    })
+}
+
 #[async_trait]
 impl QuotaRepo for SqliteStore {
     async fn hit_quota(&self, key: &str, limit: u64, window_secs: u64) -> Result<QuotaState> {
         let wms = check_quota(key, limit, window_secs)?;
         let k = key.to_string();
+        self.tx(move |c| hit_in(c, &k, limit, wms, now_ms())).await
+    }
+
+    async fn hit_quota_then(
+        &self,
+        gate: QuotaHit<'_>,
+        then: QuotaHit<'_>,
+    ) -> Result<Option<QuotaState>> {
+        let gate_ms = check_quota(gate.key, gate.limit, gate.window_secs)?;
+        let then_ms = check_quota(then.key, then.limit, then.window_secs)?;
+        let (gk, gl, tk, tl) = (
+            gate.key.to_string(),
+            gate.limit,
+            then.key.to_string(),
+            then.limit,
+        );
         self.tx(move |c| {
             let now = now_ms();
-            let start = window_start(now, wms);
-            let resets_at = start + wms;
-            let used: i64 = c
-                .prepare_cached("SELECT n FROM quotas WHERE key = ?1 AND window_start = ?2")
-                .and_then(|mut st| st.query_row(params![k, start], |r| r.get(0)).optional())
-                .map_err(db_err)?
-                .unwrap_or(0);
-            if used as u64 >= limit {
-                return Err(rate_limited(&k, limit, resets_at, now));
+            hit_in(c, &gk, gl, gate_ms, now)?;
+            match hit_in(c, &tk, tl, then_ms, now) {
+                Ok(state) => Ok(Some(state)),
+                Err(StoreError::RateLimited { .. }) => Ok(None),
+                Err(e) => Err(e),
             }
-            c.prepare_cached(
-                "INSERT INTO quotas (key, window_start, n, expires_at) VALUES (?1, ?2, 1, ?3)
-                 ON CONFLICT (key, window_start) DO UPDATE SET n = n + 1",
-            )
-            .and_then(|mut st| st.execute(params![k, start, resets_at]))
-            .map_err(db_err)?;
-            // Expired windows are dead weight; sweeping a few per hit keeps the table small
-            // without a background job.
-            c.prepare_cached(
-                "DELETE FROM quotas WHERE rowid IN (SELECT rowid FROM quotas WHERE expires_at < ?1 LIMIT 16)",
-            )
-            .and_then(|mut st| st.execute([now]))
-            .map_err(db_err)?;
-            Ok(QuotaState { used: used as u64 + 1, limit, resets_at })
         })
         .await
     }

@@ -1017,6 +1017,33 @@ async fn quotas(s: Arc<dyn Store>) {
     assert_eq!(s.quota_used("never", 60).await.unwrap(), 0);
     assert_refused(s.hit_quota("k", 0, 60).await, "limit");
     assert_refused(s.hit_quota("k", 1, 0).await, "window_secs");
+
+    // A gate, then a second counter: the second one full leaves the gate's hit counted;
+    // the gate full counts nothing.
+    let gate = QuotaHit {
+        key: "gate",
+        limit: 3,
+        window_secs: 86_400,
+    };
+    let day = QuotaHit {
+        key: "then",
+        limit: 1,
+        window_secs: 86_400,
+    };
+    let first = s.hit_quota_then(gate, day).await.unwrap();
+    assert_eq!(first.map(|q| (q.used, q.limit)), Some((1, 1)));
+    assert_eq!(s.hit_quota_then(gate, day).await.unwrap(), None);
+    assert_eq!(s.quota_used("gate", 86_400).await.unwrap(), 2);
+    assert_eq!(s.quota_used("then", 86_400).await.unwrap(), 1);
+    assert_eq!(s.hit_quota_then(gate, day).await.unwrap(), None);
+    assert_eq!(
+        cat(&s.hit_quota_then(gate, day).await.unwrap_err()),
+        ErrorCategory::RateLimited
+    );
+    assert_eq!(s.quota_used("gate", 86_400).await.unwrap(), 3);
+    assert_eq!(s.quota_used("then", 86_400).await.unwrap(), 1);
+    let bad = QuotaHit { limit: 0, ..day };
+    assert_refused(s.hit_quota_then(gate, bad).await, "limit");
     // Concurrent hits never exceed the limit.
     let mut tasks = Vec::new();
     for _ in 0..12 {

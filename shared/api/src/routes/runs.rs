@@ -1,9 +1,10 @@
 //! `POST /api/models/run` and `GET /api/runs/{id}`.
 //!
 //! A run: idempotency check → resolve the version (visibility) → check inputs → per-minute
-//! limit → the day's included runs, else charge credits → cached result or engine run with
-//! the time budget → store the run and its output → RunResult with `run_id`. A run that
-//! fails after being charged is recorded with its error and refunded.
+//! limit and the day's included runs (one store round trip), else charge credits → cached
+//! result or engine run with the time budget → store the run and its output → RunResult
+//! with `run_id`. A run that fails after being charged is recorded with its error and
+//! refunded.
 //!
 //! A computed result is serialised once, without its per-run fields, and stored once as a
 //! content-addressed blob ([`CachedRun`]); every identical run then records a small item
@@ -15,7 +16,8 @@ use std::sync::Arc;
 
 use auster_engine::{prepare, DataError, RunError, ENGINE_VERSION};
 use auster_store::{
-    day_of, new_id, now_ms, CreditMemo, NewRun, Plan, RunOutput, RunRecord, StoreError, StoredBlob,
+    day_of, new_id, now_ms, CreditMemo, NewRun, Plan, QuotaHit, RunOutput, RunRecord, StoreError,
+    StoredBlob,
 };
 use auster_types::api::RunRequest;
 use auster_types::{DataSourceRef, Issue, ModelFile, RunResult, RunStatus, StepTiming};
@@ -75,25 +77,9 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, Ap
         details,
     })?;
 
-    let per_minute = ctx.config.pricing.runs_per_minute;
-    let minute_key = format!("runs-min:{user}:{}", version.model_slug);
-    if let Err(e) = ctx.store.hit_quota(&minute_key, per_minute, 60).await {
-        return Err(match e {
-            StoreError::RateLimited {
-                retry_after_secs, ..
-            } => ApiError::RateLimited {
-                message: format!(
-                    "at most {per_minute} runs a minute of the same model; retry in {retry_after_secs} s"
-                ),
-                retry_after_secs,
-            },
-            other => other.into(),
-        });
-    }
-
     // Allocated before the charge so its ledger entry (and any refund) names the run.
     let run_id = new_id();
-    let cost = charge(ctx, &user, plan, &version.model_slug, &run_id).await?;
+    let cost = admit(ctx, &user, plan, &version.model_slug, &run_id).await?;
 
     let cache_key = cache_key(
         &version.model_slug,
@@ -255,28 +241,56 @@ async fn store_shared(ctx: &Ctx, e: &CachedRun) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Counts the run against the day's included runs; beyond them, charges the run's cost in
-/// credits (402 when the balance is short). Returns the credits charged.
-async fn charge(
+/// Lets a run in: the per-minute limit of the model (429; counts attempts), then the day's
+/// included runs, and beyond them the run's cost in credits (402 when the balance is
+/// short). The two counters are hit in one store round trip. Returns the credits charged.
+async fn admit(
     ctx: &Ctx,
     user: &str,
     plan: Plan,
     slug: &str,
     run_id: &str,
 ) -> Result<u32, ApiError> {
+    let per_minute = ctx.config.pricing.runs_per_minute;
+    let minute_key = format!("runs-min:{user}:{slug}");
+    let minute = QuotaHit {
+        key: &minute_key,
+        limit: per_minute,
+        window_secs: 60,
+    };
     let included = included_runs(ctx, plan);
-    // A plan configured with no included runs charges every run; the quota counter only
+    // A plan configured with no included runs charges every run; the day's counter only
     // exists for plans that include some.
-    if included > 0 {
-        match ctx
-            .store
-            .hit_quota(&day_quota_key(user), included, 86_400)
+    let hit = if included > 0 {
+        let day_key = day_quota_key(user);
+        let day = QuotaHit {
+            key: &day_key,
+            limit: included,
+            window_secs: 86_400,
+        };
+        ctx.store
+            .hit_quota_then(minute, day)
             .await
-        {
-            Ok(_) => return Ok(0),
-            Err(StoreError::RateLimited { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+            .map(|d| d.is_some())
+    } else {
+        ctx.store
+            .hit_quota(minute.key, minute.limit, minute.window_secs)
+            .await
+            .map(|_| false)
+    };
+    let included_run = hit.map_err(|e| match e {
+        StoreError::RateLimited {
+            retry_after_secs, ..
+        } => ApiError::RateLimited {
+            message: format!(
+                "at most {per_minute} runs a minute of the same model; retry in {retry_after_secs} s"
+            ),
+            retry_after_secs,
+        },
+        other => other.into(),
+    })?;
+    if included_run {
+        return Ok(0);
     }
     let cost = ctx.config.pricing.run_cost;
     let memo = CreditMemo {
