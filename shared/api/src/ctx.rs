@@ -99,11 +99,27 @@ pub struct CachedRun {
 /// In-process cache of run results by cache key (model version, inputs, data day).
 ///
 /// Per instance and correct when cold: a miss falls back to the store's cache, then to
-/// running the engine. Bounded by the bytes it holds: when full, it starts over (cheap,
-/// and recent entries are refilled on the next run).
+/// running the engine. Bounded by the bytes it holds, evicting the oldest entries first:
+/// a result evicted as one arrives frees a buffer of about the size the next one needs, so
+/// the allocator reuses memory instead of faulting in fresh pages (dropping the whole
+/// cache at once did that, for tens of MB, inside one request).
 pub struct RunCache {
     max_bytes: usize,
-    map: Mutex<(HashMap<String, Arc<CachedRun>>, usize)>,
+    entries: Mutex<RunCacheEntries>,
+}
+
+/// The cached results, their insertion order and their total size.
+#[derive(Default)]
+struct RunCacheEntries {
+    /// Key → (insertion number, result).
+    map: HashMap<String, (u64, Arc<CachedRun>)>,
+    /// Keys by insertion, oldest first; an entry whose number no longer matches the map
+    /// was replaced since, and is skipped.
+    order: std::collections::VecDeque<(u64, String)>,
+    /// Sum of the bodies in `map`.
+    bytes: usize,
+    /// The next insertion number.
+    next: u64,
 }
 
 impl RunCache {
@@ -111,28 +127,106 @@ impl RunCache {
     pub fn new(max_bytes: usize) -> Self {
         Self {
             max_bytes,
-            map: Mutex::new((HashMap::new(), 0)),
+            entries: Mutex::new(RunCacheEntries::default()),
         }
     }
 
     /// The result under `key`.
     pub fn get(&self, key: &str) -> Option<Arc<CachedRun>> {
-        self.map.lock().ok()?.0.get(key).cloned()
+        self.entries
+            .lock()
+            .ok()?
+            .map
+            .get(key)
+            .map(|(_, r)| r.clone())
     }
 
-    /// Stores a result.
+    /// Stores a result, evicting the oldest ones while over the byte budget.
     pub fn put(&self, key: String, value: Arc<CachedRun>) {
-        if let Ok(mut guard) = self.map.lock() {
-            let (map, bytes) = &mut *guard;
-            if *bytes + value.body.len() > self.max_bytes {
-                map.clear();
-                *bytes = 0;
-            }
-            *bytes += value.body.len();
-            if let Some(old) = map.insert(key, value) {
-                *bytes -= old.body.len();
+        let Ok(mut guard) = self.entries.lock() else {
+            return;
+        };
+        let e = &mut *guard;
+        let n = e.next;
+        e.next += 1;
+        e.bytes += value.body.len();
+        if let Some((_, old)) = e.map.insert(key.clone(), (n, value)) {
+            e.bytes -= old.body.len();
+        }
+        e.order.push_back((n, key));
+        // Replaced keys leave stale slots in the order; drop them before they pile up.
+        if e.order.len() > 2 * e.map.len() + 64 {
+            let map = &e.map;
+            e.order
+                .retain(|(n, k)| map.get(k).is_some_and(|(m, _)| m == n));
+        }
+        while e.bytes > self.max_bytes {
+            let Some((n, key)) = e.order.pop_front() else {
+                break;
+            };
+            if e.map.get(&key).is_some_and(|(m, _)| *m == n) {
+                if let Some((_, old)) = e.map.remove(&key) {
+                    e.bytes -= old.body.len();
+                }
             }
         }
+    }
+
+    /// Bytes of result JSON held.
+    pub fn bytes(&self) -> usize {
+        self.entries.lock().map(|e| e.bytes).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod run_cache_tests {
+    use super::*;
+
+    fn result(size: usize) -> Arc<CachedRun> {
+        Arc::new(CachedRun {
+            model_slug: "m".into(),
+            version: 1,
+            inputs: Map::new(),
+            runtime_ms: 0.0,
+            data_sources: Vec::new(),
+            body: vec![b' '; size],
+            blob: StoredBlob::shared_run_output(b"{}"),
+        })
+    }
+
+    #[test]
+    fn evicts_the_oldest_entries_first_and_stays_within_budget() {
+        let c = RunCache::new(100);
+        c.put("a".into(), result(40));
+        c.put("b".into(), result(40));
+        assert_eq!(c.bytes(), 80);
+        c.put("c".into(), result(40));
+        assert!(c.get("a").is_none(), "the oldest goes first");
+        assert!(c.get("b").is_some() && c.get("c").is_some());
+        assert_eq!(c.bytes(), 80);
+        // Replacing a key counts its new size once, and its old slot in the order is
+        // skipped when it comes up.
+        c.put("b".into(), result(10));
+        assert_eq!(c.bytes(), 50);
+        c.put("d".into(), result(60));
+        assert!(c.get("c").is_none(), "c was older than the replaced b");
+        assert!(c.get("b").is_some() && c.get("d").is_some());
+        assert_eq!(c.bytes(), 70);
+        // An entry larger than the whole budget does not stay.
+        c.put("huge".into(), result(500));
+        assert!(c.get("huge").is_none());
+        assert_eq!(c.bytes(), 0);
+    }
+
+    #[test]
+    fn replacing_one_key_again_and_again_keeps_the_order_small() {
+        let c = RunCache::new(1_000);
+        for _ in 0..1_000 {
+            c.put("same".into(), result(10));
+        }
+        let e = c.entries.lock().unwrap();
+        assert_eq!((e.map.len(), e.bytes), (1, 10));
+        assert!(e.order.len() <= 66, "{}", e.order.len());
     }
 }
 
