@@ -30,6 +30,10 @@ pub struct Ctx {
     pub run_cache: RunCache,
     /// Recently authenticated keys (see [`AuthCache`]).
     pub auth_cache: AuthCache,
+    /// Engine runs that may execute at once: one per core. More would only time-slice the
+    /// cores between runs and starve the async workers that answer everything else
+    /// (cached runs, the store's replies), which is what stretched the latency tail.
+    pub compute_slots: tokio::sync::Semaphore,
 }
 
 impl Ctx {
@@ -70,6 +74,9 @@ impl Ctx {
             limits,
             run_cache: RunCache::new(RUN_CACHE_BYTES),
             auth_cache: AuthCache::new(Duration::from_secs(5)),
+            compute_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         })
     }
 }

@@ -434,6 +434,12 @@ async fn compute(
     };
     let inputs = program.inputs.clone();
     let slug = slug.to_string();
+    let _slot = ctx.compute_slots.acquire().await.map_err(|e| {
+        (
+            ApiError::Internal(format!("compute slots closed: {e}")),
+            "internal error".to_string(),
+        )
+    })?;
     tokio::task::spawn_blocking(move || {
         let exec = auster_engine::execute(&program, &fetched, &limits).map_err(run_error)?;
         let r = exec.into_result(&slug, version, inputs);
