@@ -308,3 +308,60 @@ async fn anonymous_callers_browse_but_cannot_act() {
         assert_eq!(s, 401, "{m} {p}: {b}");
     }
 }
+
+#[tokio::test]
+async fn another_instance_answers_an_identical_run_from_the_shared_cache() {
+    let e = env(5, 0).await;
+    let key = account(&e, "l2@example.com").await;
+    let run = json!({"model_slug": "momentum-strategy", "inputs": {"lookback": 42}});
+    let (s, r1) = call(
+        &e,
+        "POST",
+        "/api/models/run",
+        Some(&key),
+        Some(run.clone()),
+        &[],
+    )
+    .await;
+    assert_eq!((s, r1["cached"].as_bool()), (200, Some(false)), "{r1}");
+    // A second instance (another Lambda) over the same store: its own in-process cache is
+    // empty, so the answer comes from the store's results cache and the shared blob.
+    let other = Env {
+        ctx: Arc::new(Ctx::with_store(e.ctx.config.clone(), e.ctx.store.clone()).unwrap()),
+        home: e.home.join("unused-second-instance"),
+    };
+    let (s, r2) = call(
+        &other,
+        "POST",
+        "/api/models/run",
+        Some(&key),
+        Some(run),
+        &[],
+    )
+    .await;
+    assert_eq!((s, r2["cached"].as_bool()), (200, Some(true)), "{r2}");
+    assert_ne!(r1["run_id"], r2["run_id"]);
+    for field in [
+        "outputs",
+        "inputs",
+        "steps",
+        "data_sources",
+        "runtime_ms",
+        "model_slug",
+        "version",
+    ] {
+        assert_eq!(r1[field], r2[field], "{field}");
+    }
+    let id = r2["run_id"].as_str().unwrap();
+    let (s, got) = call(
+        &other,
+        "GET",
+        &format!("/api/runs/{id}"),
+        Some(&key),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!((s, got["cached"].as_bool()), (200, Some(true)));
+    assert_eq!(got["outputs"], r1["outputs"]);
+}

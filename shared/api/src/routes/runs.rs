@@ -360,6 +360,17 @@ struct CachePointer {
     size: u64,
 }
 
+/// What a cached run needs of a stored shared result besides its bytes: serde skips the
+/// outputs (tens of thousands of points) instead of building them.
+#[derive(serde::Deserialize)]
+struct SharedMeta {
+    model_slug: String,
+    version: u32,
+    inputs: Map<String, Value>,
+    runtime_ms: f64,
+    data_sources: Vec<DataSourceRef>,
+}
+
 async fn cached(ctx: &Ctx, key: &str) -> Option<Arc<CachedRun>> {
     if let Some(r) = ctx.run_cache.get(key) {
         return Some(r);
@@ -374,7 +385,7 @@ async fn cached(ctx: &Ctx, key: &str) -> Option<Arc<CachedRun>> {
     };
     // A blob that expired or cannot be read is a miss: the run computes afresh.
     let body = ctx.store.get_blob(&pointer.blob).await.ok()?;
-    let r: RunResult = serde_json::from_slice(&body).ok()?;
+    let r: SharedMeta = serde_json::from_slice(&body).ok()?;
     let entry = Arc::new(CachedRun {
         model_slug: r.model_slug,
         version: r.version,
