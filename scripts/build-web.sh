@@ -46,7 +46,8 @@ echo "== building the web app (wasm32, release)"
 #   does) with panics that abort at once (no panic messages or locations), no `{:?}`
 #   output (`-Zfmt-debug=none`: the app shows no Debug output to users) and no
 #   reference types, so wasm-bindgen keeps JS objects in its JS-side heap and wasm-opt can
-#   run after it (see docs/performance.md). Without rust-src: the plain build.
+#   run after it, and LLVM's inliner at threshold 0 (see docs/performance.md). Without
+#   rust-src: the plain build.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
 export RUSTFLAGS="--cfg erase_components${RUSTFLAGS:+ $RUSTFLAGS}"
 built=""
@@ -57,7 +58,7 @@ if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown 
      || rustup component add rust-src; then
     echo "== size build: std rebuilt with panic=immediate-abort"
     if RUSTC_BOOTSTRAP=1 \
-       RUSTFLAGS="$RUSTFLAGS -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types" \
+       RUSTFLAGS="$RUSTFLAGS -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types -Cllvm-args=-inline-threshold=0" \
        CARGO_TARGET_DIR="$WASM_TARGET_DIR-std" cargo build --release --target wasm32-unknown-unknown \
          -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size -p auster-web; then
       WASM_TARGET_DIR="$WASM_TARGET_DIR-std"
