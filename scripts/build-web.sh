@@ -41,25 +41,37 @@ echo "== building the web app (wasm32, release)"
 # - Leptos's `erase_components` mode: every component returns AnyView and every reactive
 #   closure is erased, so the view machinery is compiled once per output type rather than
 #   once per closure and component (−70 KB gzipped).
+# - with rustup's rust-src component (added when missing): the standard library rebuilt
+#   for size (-Zbuild-std through RUSTC_BOOTSTRAP, as the Debian fallback below already
+#   does) with panics that abort at once (no panic messages or locations), no `{:?}`
+#   output (`-Zfmt-debug=none`: the app shows no Debug output to users) and no
+#   reference types, so wasm-bindgen keeps JS objects in its JS-side heap and wasm-opt can
+#   run after it, and LLVM's inliner at threshold 0 (see docs/performance.md). Without
+#   rust-src: the plain build.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
 export RUSTFLAGS="--cfg erase_components${RUSTFLAGS:+ $RUSTFLAGS}"
 built=""
+opt_after_bindgen=""
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
    || rustup target add wasm32-unknown-unknown; then
-  CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --target wasm32-unknown-unknown -p auster-web
-  built=1
-fi
-if [ -z "$built" ]; then
-  echo "rustup could not add wasm32-unknown-unknown; falling back to Debian's rustc-web with -Zbuild-std"
-  if [ ! -x /usr/bin/rustc ] || [ ! -d /usr/lib/rustlib/src/rust ] || ! command -v wasm-ld >/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq rustc-web cargo-web rust-web-src lld
+  if rustup component list --installed 2>/dev/null | grep -q '^rust-src' \
+     || rustup component add rust-src; then
+    echo "== size build: std rebuilt with panic=immediate-abort"
+    if RUSTC_BOOTSTRAP=1 \
+       RUSTFLAGS="$RUSTFLAGS -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types -Cllvm-args=-inline-threshold=0" \
+       CARGO_TARGET_DIR="$WASM_TARGET_DIR-std" cargo build --release --target wasm32-unknown-unknown \
+         -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size -p auster-web; then
+      WASM_TARGET_DIR="$WASM_TARGET_DIR-std"
+      opt_after_bindgen=1
+      built=1
+    else
+      echo "the size build failed; building with rustup's prebuilt standard library"
+    fi
   fi
-  RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld \
-    CARGO_TARGET_DIR="$WASM_TARGET_DIR-debian" /usr/bin/cargo build --release \
-    --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort -p auster-web
-  WASM_TARGET_DIR="$WASM_TARGET_DIR-debian"
+  if [ -z "$built" ]; then
+    CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --target wasm32-unknown-unknown -p auster-web
+    built=1
+  fi
 fi
 wasm="$WASM_TARGET_DIR/wasm32-unknown-unknown/release/auster_web.wasm"
 
@@ -79,21 +91,41 @@ if [ "$FORCE" != "--force" ] && [ -f "$DIST/.wasm-hash" ] && [ "$(cat "$DIST/.wa
   out="$DIST"
 else
   out=$(mktemp -d)
-  input="$wasm"
-  if command -v wasm-opt >/dev/null; then
-    # Optimise rustc's module *before* wasm-bindgen: Debian's binaryen (108) corrupts the
-    # externref table that wasm-bindgen adds ("WebAssembly.Table.set(): Argument 1 is
-    # invalid"), while the raw module optimises cleanly and bindgen keeps its sections.
-    echo "== wasm-opt -Oz"
-    if wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-         --enable-mutable-globals --enable-reference-types --enable-multivalue \
-         "$wasm" -o "$out/auster_web.wasm"; then
-      input="$out/auster_web.wasm"
-    else
-      echo "wasm-opt failed; shipping the unoptimised module"
+  wasm_opt() {
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+      --enable-mutable-globals --enable-multivalue "$@"
+  }
+  if [ -n "$opt_after_bindgen" ]; then
+    # No reference types in this module: wasm-opt runs on wasm-bindgen's output, where the
+    # describe functions bindgen reads are gone (wasm-bindgen cannot read them back from a
+    # module wasm-opt has already rewritten in this build).
+    wasm-bindgen --target web --no-typescript --out-dir "$out" "$wasm"
+    if command -v wasm-opt >/dev/null; then
+      # --low-memory-unused: the first KB of memory is the bottom of the 1 MB stack, which
+      # rustc places first (data starts at 1 MB), reached only by a stack 1 MB deep.
+      echo "== wasm-opt -Oz (after wasm-bindgen)"
+      if wasm_opt --low-memory-unused "$out/auster_web_bg.wasm" -o "$out/opt.wasm"; then
+        mv "$out/opt.wasm" "$out/auster_web_bg.wasm"
+      else
+        echo "wasm-opt failed; shipping the unoptimised module"
+      fi
     fi
+  else
+    input="$wasm"
+    if command -v wasm-opt >/dev/null; then
+      # Optimise rustc's module *before* wasm-bindgen: Debian's binaryen (108) corrupts the
+      # externref table that wasm-bindgen adds ("WebAssembly.Table.set(): Argument 1 is
+      # invalid"), while the raw module optimises cleanly and bindgen keeps its sections.
+      mkdir -p "$out/raw"
+      echo "== wasm-opt -Oz"
+      if wasm_opt --enable-reference-types "$wasm" -o "$out/raw/auster_web.wasm"; then
+        input="$out/raw/auster_web.wasm"
+      else
+        echo "wasm-opt failed; shipping the unoptimised module"
+      fi
+    fi
+    wasm-bindgen --target web --no-typescript --out-dir "$out" "$input"
   fi
-  wasm-bindgen --target web --no-typescript --out-dir "$out" "$input"
 fi
 
 mkdir -p "$DIST"

@@ -10,8 +10,10 @@ use auster_types::api::{
 };
 use auster_types::{ApiErrorBody, Issue, RunResult};
 use gloo_net::http::{Method, RequestBuilder};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
 
 use crate::query::{encode, list_query};
 
@@ -96,48 +98,71 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// Sends one request and answers the body text of a 2xx response (`null` for an empty
+/// body), or the [`ApiError`] of any other outcome.
+///
+/// Not generic and boxed: every route shares this one copy of the request machinery
+/// (gloo-net, headers, error mapping); only the small [`decode`] step is compiled per
+/// response type, which keeps the wasm module small (docs/performance.md, Web app).
+fn send(
+    method: Method,
+    path: String,
+    key: Option<String>,
+    body: Option<String>,
+) -> Pin<Box<dyn Future<Output = Result<String, ApiError>>>> {
+    Box::pin(async move {
+        let mut req = RequestBuilder::new(&path).method(method);
+        req = req.header("Accept", "application/json");
+        if let Some(k) = key.as_deref().filter(|k| !k.is_empty()) {
+            req = req.header("Authorization", &format!("Bearer {k}"));
+        }
+        let req = match body {
+            Some(b) => req.header("Content-Type", "application/json").body(b),
+            None => req.build(),
+        }
+        .map_err(|e| ApiError::local("network", format!("Could not build the request: {e}.")))?;
+        let resp = req.send().await.map_err(|_| {
+            ApiError::local(
+                "network",
+                "The server could not be reached. Check that `auster serve` is running, then retry.",
+            )
+        })?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.trim().parse().ok());
+        let text = resp.text().await.unwrap_or_default();
+        if !(200..300).contains(&status) {
+            return Err(ApiError::from_response(status, &text, retry_after));
+        }
+        Ok(if text.trim().is_empty() {
+            "null".to_string()
+        } else {
+            text
+        })
+    })
+}
+
+/// Reads a 2xx body as `T`.
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| {
+        ApiError::local(
+            "bad_response",
+            format!("The server's answer could not be read: {e}."),
+        )
+    })
+}
+
+/// One call: [`send`], then [`decode`].
 async fn call<T: DeserializeOwned>(
     method: Method,
     path: &str,
     key: Option<&str>,
     body: Option<String>,
 ) -> Result<T, ApiError> {
-    let mut req = RequestBuilder::new(path).method(method);
-    req = req.header("Accept", "application/json");
-    if let Some(k) = key.filter(|k| !k.is_empty()) {
-        req = req.header("Authorization", &format!("Bearer {k}"));
-    }
-    let req = match body {
-        Some(b) => req.header("Content-Type", "application/json").body(b),
-        None => req.build(),
-    }
-    .map_err(|e| ApiError::local("network", format!("Could not build the request: {e}.")))?;
-    let resp = req.send().await.map_err(|_| {
-        ApiError::local(
-            "network",
-            "The server could not be reached. Check that `auster serve` is running, then retry.",
-        )
-    })?;
-    let status = resp.status();
-    let retry_after = resp
-        .headers()
-        .get("Retry-After")
-        .and_then(|v| v.trim().parse().ok());
-    let text = resp.text().await.unwrap_or_default();
-    if !(200..300).contains(&status) {
-        return Err(ApiError::from_response(status, &text, retry_after));
-    }
-    let text = if text.trim().is_empty() {
-        "null".to_string()
-    } else {
-        text
-    };
-    serde_json::from_str(&text).map_err(|e| {
-        ApiError::local(
-            "bad_response",
-            format!("The server's answer could not be read: {e}."),
-        )
-    })
+    let text = send(method, path.to_string(), key.map(str::to_string), body).await?;
+    decode(&text)
 }
 
 fn json<B: Serialize>(b: &B) -> Option<String> {
@@ -201,7 +226,7 @@ pub async fn fork_model(slug: String, key: Option<String>) -> Result<ModelSummar
 pub async fn set_saved(slug: String, saved: bool, key: Option<String>) -> Result<(), ApiError> {
     let method = if saved { Method::POST } else { Method::DELETE };
     let body = ModelRef { model_slug: slug };
-    call::<serde_json::Value>(method, "/api/models/save", key.as_deref(), json(&body))
+    call::<IgnoredAny>(method, "/api/models/save", key.as_deref(), json(&body))
         .await
         .map(|_| ())
 }
@@ -219,7 +244,7 @@ pub async fn get_rating(slug: String, key: Option<String>) -> Result<RatingSumma
 
 /// `POST /api/models/rate`.
 pub async fn rate(req: RateRequest, key: Option<String>) -> Result<(), ApiError> {
-    call::<serde_json::Value>(Method::POST, "/api/models/rate", key.as_deref(), json(&req))
+    call::<IgnoredAny>(Method::POST, "/api/models/rate", key.as_deref(), json(&req))
         .await
         .map(|_| ())
 }

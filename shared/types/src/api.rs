@@ -320,7 +320,13 @@ pub struct VersionInfo {
 }
 
 /// `GET /api/models/{slug}`: the card fields plus the latest version and its history.
+///
+/// Serialized with the summary's fields flattened in; deserialized through
+/// [`ModelDetailWire`], which names the same fields flat, so reading it needs no buffering
+/// of the whole object (what `#[serde(flatten)]` does on the way in, at a large code cost
+/// in the web app's wasm module).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ModelDetailWire")]
 pub struct ModelDetail {
     /// Catalogue fields.
     #[serde(flatten)]
@@ -343,6 +349,66 @@ pub struct ModelDetail {
 
 fn one() -> u32 {
     1
+}
+
+/// The JSON shape of [`ModelDetail`], every field at the top level: [`ModelSummary`]'s
+/// fields with the same names and defaults, then the detail's own.
+#[derive(Deserialize)]
+struct ModelDetailWire {
+    slug: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    lab_scope: LabScope,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    difficulty: Difficulty,
+    #[serde(default)]
+    visibility: Visibility,
+    #[serde(default)]
+    stats: ModelStats,
+    #[serde(default)]
+    forked_from: Option<String>,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default = "one")]
+    version: u32,
+    #[serde(default)]
+    input_schema: InputSchema,
+    dsl: Dsl,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    versions: Vec<VersionInfo>,
+}
+
+impl From<ModelDetailWire> for ModelDetail {
+    fn from(w: ModelDetailWire) -> Self {
+        ModelDetail {
+            summary: ModelSummary {
+                slug: w.slug,
+                name: w.name,
+                description: w.description,
+                lab_scope: w.lab_scope,
+                tags: w.tags,
+                difficulty: w.difficulty,
+                visibility: w.visibility,
+                stats: w.stats,
+                forked_from: w.forked_from,
+                owner: w.owner,
+                created_at: w.created_at,
+            },
+            version: w.version,
+            input_schema: w.input_schema,
+            dsl: w.dsl,
+            references: w.references,
+            versions: w.versions,
+        }
+    }
 }
 
 /// `POST /api/models/run` body.
@@ -407,24 +473,54 @@ pub struct MyRating {
 
 impl<'de> Deserialize<'de> for MyRating {
     /// Accepts `{"rating": 4, "review": "…"}` and, for lean servers, a bare `4`.
+    ///
+    /// A visitor rather than an untagged enum: untagged enums buffer the value first, which
+    /// costs the web app's wasm module the whole buffered-content deserializer.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+
         #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Bare(u8),
-            Full {
-                rating: u8,
-                #[serde(default)]
-                review: Option<String>,
-            },
+        struct Full {
+            rating: u8,
+            #[serde(default)]
+            review: Option<String>,
         }
-        Ok(match Wire::deserialize(d)? {
-            Wire::Bare(rating) => MyRating {
-                rating,
-                review: None,
-            },
-            Wire::Full { rating, review } => MyRating { rating, review },
-        })
+
+        struct RatingVisitor;
+
+        impl<'de> Visitor<'de> for RatingVisitor {
+            type Value = MyRating;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a rating from 0 to 255 or an object with a rating")
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<MyRating, E> {
+                let rating = u8::try_from(v)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))?;
+                Ok(MyRating {
+                    rating,
+                    review: None,
+                })
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<MyRating, E> {
+                let rating = u8::try_from(v)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))?;
+                Ok(MyRating {
+                    rating,
+                    review: None,
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MyRating, A::Error> {
+                let Full { rating, review } =
+                    Full::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(MyRating { rating, review })
+            }
+        }
+
+        d.deserialize_any(RatingVisitor)
     }
 }
 
@@ -559,5 +655,44 @@ mod tests {
         assert_eq!(d.summary.lab_scope, LabScope::Crypto);
         assert_eq!(d.version, 2);
         assert_eq!(d.input_schema.fields.len(), 1);
+    }
+
+    #[test]
+    fn model_detail_round_trips_and_ignores_unknown_fields() {
+        let json = r#"{"slug":"x","name":"X","description":"d","lab_scope":"crypto",
+            "tags":["a"],"difficulty":"advanced","visibility":"unlisted",
+            "stats":{"runs":3,"forks":1,"rating_average":4.5,"rating_count":2,"saves":0},
+            "forked_from":"y","owner":"u1","created_at":"2026-01-01T00:00:00Z",
+            "extra":{"nested":[1,2]},"version":2,"dsl":{"version":"1.0","steps":[]},
+            "references":["r"],"versions":[{"version":2,"created_at":"t","note":"n"}]}"#;
+        let d: ModelDetail = serde_json::from_str(json).unwrap();
+        assert_eq!(d.summary.tags, vec!["a".to_string()]);
+        assert_eq!(d.summary.forked_from.as_deref(), Some("y"));
+        assert_eq!(d.summary.owner.as_deref(), Some("u1"));
+        assert_eq!(d.references, vec!["r".to_string()]);
+        assert_eq!(d.versions[0].note.as_deref(), Some("n"));
+        let again: ModelDetail = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+        assert_eq!(again, d);
+        // `slug`, `name` and `dsl` stay required.
+        assert!(serde_json::from_str::<ModelDetail>(
+            r#"{"name":"X","dsl":{"version":"1.0","steps":[]}}"#
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn my_rating_rejects_what_is_not_a_rating() {
+        for bad in [
+            r#"300"#,
+            r#"-1"#,
+            r#""4""#,
+            r#"4.5"#,
+            r#"{"review":"x"}"#,
+            r#"[4]"#,
+        ] {
+            assert!(serde_json::from_str::<MyRating>(bad).is_err(), "{bad}");
+        }
+        let r: MyRating = serde_json::from_str(r#"{"rating":5,"other":1}"#).unwrap();
+        assert_eq!(r.rating, 5);
     }
 }
