@@ -4,22 +4,55 @@
 //! each version, so results are the same whichever runs (no fused multiply-add is
 //! enabled, and Rust never contracts arithmetic on its own).
 
+/// Appends `f(x)` for every `x` of `xs` to `out`, writing straight into its spare
+/// capacity. The loop is plain slice iteration, always inlined, so it is compiled with the
+/// caller's target features: `Vec::extend`/`collect` go through library functions that
+/// are not inlined into the AVX2 copies and would run the closure with baseline SSE2.
+#[inline(always)]
+fn append_map<F: Fn(f64) -> f64>(out: &mut Vec<f64>, xs: &[f64], f: &F) {
+    out.reserve(xs.len());
+    let at = out.len();
+    for (slot, &x) in out.spare_capacity_mut()[..xs.len()].iter_mut().zip(xs) {
+        slot.write(f(x));
+    }
+    // SAFETY: `reserve` made `xs.len()` spare slots, and the loop wrote each of them.
+    unsafe { out.set_len(at + xs.len()) };
+}
+
+/// [`append_map`] over pairs of `xs` and `ys` (the shorter length).
+#[inline(always)]
+fn append_zip<F: Fn(f64, f64) -> f64>(out: &mut Vec<f64>, xs: &[f64], ys: &[f64], f: &F) {
+    let n = xs.len().min(ys.len());
+    out.reserve(n);
+    let at = out.len();
+    let slots = out.spare_capacity_mut()[..n].iter_mut();
+    for ((slot, &x), &y) in slots.zip(&xs[..n]).zip(&ys[..n]) {
+        slot.write(f(x, y));
+    }
+    // SAFETY: `reserve` made `n` spare slots, and the loop wrote each of them.
+    unsafe { out.set_len(at + n) };
+}
+
 /// `f` over every value of `xs`.
 #[inline(always)]
 fn map_body<F: Fn(f64) -> f64>(xs: &[f64], f: &F) -> Vec<f64> {
-    xs.iter().map(|&x| f(x)).collect()
+    let mut out = Vec::new();
+    append_map(&mut out, xs, f);
+    out
 }
 
 /// `f` over pairs of `xs` and `ys` (the shorter length).
 #[inline(always)]
 fn zip_body<F: Fn(f64, f64) -> f64>(xs: &[f64], ys: &[f64], f: &F) -> Vec<f64> {
-    xs.iter().zip(ys).map(|(&x, &y)| f(x, y)).collect()
+    let mut out = Vec::new();
+    append_zip(&mut out, xs, ys, f);
+    out
 }
 
 /// `f` over pairs of `xs` and `ys`, appended to `out`.
 #[inline(always)]
 fn zip_extend_body<F: Fn(f64, f64) -> f64>(out: &mut Vec<f64>, xs: &[f64], ys: &[f64], f: &F) {
-    out.extend(xs.iter().zip(ys).map(|(&x, &y)| f(x, y)));
+    append_zip(out, xs, ys, f);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -88,7 +121,7 @@ fn map_fixed_body<F: Fn(f64) -> f64, E: Fn(f64) -> f64>(
     let mut out = Vec::with_capacity(xs.len());
     for block in xs.chunks(FIX_BLOCK) {
         let at = out.len();
-        out.extend(block.iter().map(|&x| fast(x)));
+        append_map(&mut out, block, fast);
         let done = &mut out[at..];
         if done.iter().fold(false, |seen, y| seen | y.is_nan()) {
             for (y, &x) in done.iter_mut().zip(block) {
@@ -133,7 +166,7 @@ fn zip_extend_fixed_body<F: Fn(f64, f64) -> f64, E: Fn(f64, f64) -> f64>(
 ) {
     for (bx, by) in xs.chunks(FIX_BLOCK).zip(ys.chunks(FIX_BLOCK)) {
         let at = out.len();
-        out.extend(bx.iter().zip(by).map(|(&x, &y)| fast(x, y)));
+        append_zip(out, bx, by, fast);
         let done = &mut out[at..];
         if done.iter().fold(false, |seen, v| seen | v.is_nan()) {
             for ((v, &x), &y) in done.iter_mut().zip(bx).zip(by) {
