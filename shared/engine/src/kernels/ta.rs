@@ -30,6 +30,8 @@
 //! Every kernel is a single O(n) pass (WMA's periodic re-sum and the Bollinger re-centring
 //! add O(n/8) and O(n/32) work) and allocates at most one scratch vector per call.
 
+use std::mem::MaybeUninit;
+
 /// Lookback of a simple/weighted/exponential moving average: `period − 1` bars.
 pub fn ma_lookback(period: usize) -> usize {
     period - 1
@@ -563,7 +565,7 @@ fn macd_body(x: &[f64], fast: usize, slow: usize, signal: usize, out: MacdOut<'_
         head.push(ema_fast - ema_slow);
     }
     let first = head[signal - 1];
-    let mut ema = if signal == 1 {
+    let ema = if signal == 1 {
         first
     } else {
         head.iter().sum::<f64>() / signal as f64
@@ -573,21 +575,67 @@ fn macd_body(x: &[f64], fast: usize, slow: usize, signal: usize, out: MacdOut<'_
     out.hist.push(first - ema);
     let k = 2.0 / (signal + 1) as f64;
     let rest = &x[lookback + 1..];
-    extend3([out.macd, out.signal, out.hist], rest.len(), |j| {
-        let v = rest[j];
-        ema_slow = (v - ema_slow).mul_add(k_slow, ema_slow);
-        ema_fast = (v - ema_fast).mul_add(k_fast, ema_fast);
-        let line = ema_fast - ema_slow;
-        // Period 1 is a copy of the line (k = 1 would round differently).
-        ema = if signal == 1 {
-            line
-        } else {
-            (line - ema).mul_add(k, ema)
-        };
-        (line, ema, line - ema)
-    });
+    let m = rest.len();
+    for v in [&mut *out.macd, &mut *out.signal, &mut *out.hist] {
+        v.reserve(m);
+    }
+    // The outputs go straight into the vectors' spare capacity, and the loop runs in its
+    // own function with its state passed by value and the signal's period-1 case decided
+    // outside it: otherwise the three averages were kept on the stack (a store and a
+    // load on every recurrence).
+    let slots = out.macd.spare_capacity_mut()[..m]
+        .iter_mut()
+        .zip(&mut out.signal.spare_capacity_mut()[..m])
+        .zip(&mut out.hist.spare_capacity_mut()[..m]);
+    let state = (ema_slow, ema_fast, ema);
+    let ks = (k_slow, k_fast, k);
+    (ema_slow, _, _) = if signal == 1 {
+        macd_run::<true>(rest, slots, state, ks)
+    } else {
+        macd_run::<false>(rest, slots, state, ks)
+    };
+    for v in [&mut *out.macd, &mut *out.signal, &mut *out.hist] {
+        // SAFETY: `reserve(m)` made `m` spare slots in each vector, and the loop above
+        // wrote all `m` of each (`rest` has `m` values).
+        unsafe { v.set_len(v.len() + m) };
+    }
     // Every value entered the slow EMA (its seed is the first `slow` values).
     !ema_slow.is_nan()
+}
+
+/// The slots of one MACD row: line, signal, histogram.
+type MacdSlot<'a> = (
+    (&'a mut MaybeUninit<f64>, &'a mut MaybeUninit<f64>),
+    &'a mut MaybeUninit<f64>,
+);
+
+/// MACD's main loop from the signal's first output on: for each price, both EMAs, the
+/// line, the signal EMA (a copy of the line when `SIGNAL_ONE`: period 1, where k = 1
+/// would round differently) and the histogram, written to `slots` (as many as `rest`).
+/// Returns the final (slow, fast, signal) averages.
+#[inline(always)]
+fn macd_run<'a, const SIGNAL_ONE: bool>(
+    rest: &[f64],
+    slots: impl Iterator<Item = MacdSlot<'a>>,
+    state: (f64, f64, f64),
+    ks: (f64, f64, f64),
+) -> (f64, f64, f64) {
+    let (mut slow, mut fast, mut sig) = state;
+    let (k_slow, k_fast, k) = ks;
+    for (&v, ((line_out, sig_out), hist_out)) in rest.iter().zip(slots) {
+        slow = (v - slow).mul_add(k_slow, slow);
+        fast = (v - fast).mul_add(k_fast, fast);
+        let line = fast - slow;
+        sig = if SIGNAL_ONE {
+            line
+        } else {
+            (line - sig).mul_add(k, sig)
+        };
+        line_out.write(line);
+        sig_out.write(sig);
+        hist_out.write(line - sig);
+    }
+    (slow, fast, sig)
 }
 
 /// The extreme (`pick` = `f64::min` or `f64::max`) of every window of `k` values, written
