@@ -137,48 +137,45 @@ fn block_sums(values: &[f64], window: usize, emit: impl Fn(&SumState) -> f64) ->
     // suffix[j] = sum of the previous block from offset j; suffix[window] = 0 (and the
     // whole buffer is 0 for block 0, which has no previous block).
     let mut suffix = vec![0.0f64; window + 1];
-    let mut st = SumState {
-        prev: values.first().copied().unwrap_or(f64::NAN),
-        ..SumState::default()
-    };
+    // The window state in plain locals (a closure capturing it by reference would keep it
+    // on the stack); `emit` sees it as a fresh [`SumState`] per window.
+    let (mut nobs, mut negatives, mut run) = (0usize, 0usize, 0usize);
+    let mut prev = values.first().copied().unwrap_or(f64::NAN);
     let present = |x: f64| usize::from(!x.is_nan());
     let negative = |x: f64| usize::from(!x.is_nan() && x.is_sign_negative());
     for (k, block) in values.chunks(window).enumerate() {
         let base = k * window;
         let mut prefix = 0.0f64;
         let mut infinite = false;
-        // The values leaving the window: those one window back (none in block 0).
+        // The values leaving the window: those one window back (none in block 0, where a
+        // zero suffix and NaN "leaving" values change nothing).
         let olds = if k == 0 {
-            &[][..]
+            &values[..0]
         } else {
             &values[base - window..base - window + block.len()]
         };
-        let mut step = |x: f64, old: Option<f64>, older_part: f64| {
+        for (r, &x) in block.iter().enumerate() {
             infinite |= x.is_infinite();
             prefix += if x.is_nan() { 0.0 } else { x };
-            st.nobs += present(x);
-            st.negatives += negative(x);
-            if let Some(old) = old {
-                st.nobs -= present(old);
-                st.negatives -= negative(old);
+            nobs += present(x);
+            negatives += negative(x);
+            if let Some(&old) = olds.get(r) {
+                nobs -= present(old);
+                negatives -= negative(old);
             }
             if !x.is_nan() {
-                st.run = if x == st.prev { st.run + 1 } else { 1 };
-                st.prev = x;
+                run = if x == prev { run + 1 } else { 1 };
+                prev = x;
             }
-            st.sum = older_part + prefix;
-            emit(&st)
-        };
-        if k == 0 {
-            out.extend(block.iter().map(|&x| step(x, None, 0.0)));
-        } else {
-            out.extend(
-                block
-                    .iter()
-                    .zip(olds)
-                    .zip(&suffix[1..])
-                    .map(|((&x, &old), &older)| step(x, Some(old), older)),
-            );
+            out.push(emit(&SumState {
+                nobs,
+                sum: suffix[r + 1] + prefix,
+                comp_add: 0.0,
+                comp_remove: 0.0,
+                negatives,
+                run,
+                prev,
+            }));
         }
         if infinite {
             return None;
