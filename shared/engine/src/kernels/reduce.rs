@@ -101,6 +101,86 @@ fn sums_plain(v: &[f64]) -> (f64, f64) {
     (s + comp, a)
 }
 
+/// [`sums_plain`] with the lane sums written in AVX intrinsics: 16 values per step into
+/// four independent accumulators each for Σ x and Σ |x| (lane `j` of the 8-lane layout
+/// is the sum of the two accumulators holding it). Left to itself, LLVM's SLP vectoriser
+/// pairs `s[j]` with `a[j]` in one 128-bit register (x and |x| side by side) and runs at a
+/// third of this speed.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn sums_plain_avx2(v: &[f64]) -> (f64, f64) {
+    use std::arch::x86_64::{
+        __m256d, _mm256_add_pd, _mm256_and_pd, _mm256_castsi256_pd, _mm256_loadu_pd,
+        _mm256_set1_epi64x, _mm256_setzero_pd, _mm256_storeu_pd,
+    };
+    /// Σ x and Σ |x| lane by lane over whole chunks of 16 values of `b`.
+    #[target_feature(enable = "avx2")]
+    fn lanes16(b: &[f64]) -> ([f64; LANES], [f64; LANES]) {
+        let mask = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
+        let z = _mm256_setzero_pd();
+        let (mut s0, mut s1, mut s2, mut s3) = (z, z, z, z);
+        let (mut a0, mut a1, mut a2, mut a3) = (z, z, z, z);
+        for ch in b.chunks_exact(16) {
+            let ch: &[f64; 16] = ch.try_into().unwrap_or(&[0.0; 16]);
+            // SAFETY: `ch` is 16 initialised f64; each load reads 4 of them (unaligned
+            // loads are allowed).
+            let (x0, x1, x2, x3) = unsafe {
+                (
+                    _mm256_loadu_pd(ch.as_ptr()),
+                    _mm256_loadu_pd(ch.as_ptr().add(4)),
+                    _mm256_loadu_pd(ch.as_ptr().add(8)),
+                    _mm256_loadu_pd(ch.as_ptr().add(12)),
+                )
+            };
+            s0 = _mm256_add_pd(s0, x0);
+            s1 = _mm256_add_pd(s1, x1);
+            s2 = _mm256_add_pd(s2, x2);
+            s3 = _mm256_add_pd(s3, x3);
+            a0 = _mm256_add_pd(a0, _mm256_and_pd(x0, mask));
+            a1 = _mm256_add_pd(a1, _mm256_and_pd(x1, mask));
+            a2 = _mm256_add_pd(a2, _mm256_and_pd(x2, mask));
+            a3 = _mm256_add_pd(a3, _mm256_and_pd(x3, mask));
+        }
+        let store = |lo: __m256d, hi: __m256d| {
+            let mut l = [0.0f64; LANES];
+            // SAFETY: `l` holds 8 f64, each store writes 4 of them.
+            unsafe {
+                _mm256_storeu_pd(l.as_mut_ptr(), lo);
+                _mm256_storeu_pd(l.as_mut_ptr().add(4), hi);
+            }
+            l
+        };
+        (
+            store(_mm256_add_pd(s0, s2), _mm256_add_pd(s1, s3)),
+            store(_mm256_add_pd(a0, a2), _mm256_add_pd(a1, a3)),
+        )
+    }
+    let (mut s, mut comp, mut a) = (0.0f64, 0.0f64, 0.0f64);
+    for b in v.chunks(LEAF) {
+        let whole = b.len() / 16 * 16;
+        let (ls, la) = lanes16(&b[..whole]);
+        let (mut bs, mut ba) = (fold(ls), fold(la));
+        for &x in &b[whole..] {
+            bs += x;
+            ba += x.abs();
+        }
+        neumaier(&mut s, &mut comp, bs);
+        a += ba;
+    }
+    (s + comp, a)
+}
+
+/// (Σ x, Σ |x|) of [`sums_plain`], through [`sums_plain_avx2`] when the CPU has AVX2.
+#[inline(never)]
+fn plain_sums(v: &[f64]) -> (f64, f64) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { sums_plain_avx2(v) };
+    }
+    sums_plain(v)
+}
+
 /// [`sums_plain`] skipping NaN, with the count of non-NaN values.
 #[inline(always)]
 fn sums_nan(v: &[f64]) -> (f64, f64, u64) {
@@ -133,14 +213,10 @@ fn fold(l: [f64; LANES]) -> f64 {
 /// one only when the data has NaN (or infinities).
 fn sums(v: &[f64]) -> (f64, f64, u64) {
     #[inline(never)]
-    fn plain(v: &[f64]) -> (f64, f64) {
-        dispatch!(sums_plain(v: &[f64]) -> (f64, f64))
-    }
-    #[inline(never)]
     fn skipping(v: &[f64]) -> (f64, f64, u64) {
         dispatch!(sums_nan(v: &[f64]) -> (f64, f64, u64))
     }
-    let (s, a) = plain(v);
+    let (s, a) = plain_sums(v);
     if s.is_finite() && a.is_finite() {
         return (s, a, v.len() as u64);
     }
@@ -364,11 +440,7 @@ pub fn co_moments(x: &[f64], y: &[f64]) -> Option<(usize, f64, f64, f64)> {
     if n == 0 || y.len() != n {
         return None;
     }
-    #[inline(always)]
-    fn plain2(x: &[f64], y: &[f64]) -> ((f64, f64), (f64, f64)) {
-        (sums_plain(x), sums_plain(y))
-    }
-    let ((sx, ax), (sy, ay)) = dispatch!(plain2(x: &[f64], y: &[f64]) -> ((f64, f64), (f64, f64)));
+    let ((sx, ax), (sy, ay)) = (plain_sums(x), plain_sums(y));
     let ok = |s: f64, a: f64| {
         s.is_finite() && a.is_finite() && (GAMMA * f64::EPSILON * a <= REL * s.abs() || a == 0.0)
     };

@@ -10,9 +10,11 @@
 //!
 //! Numerics follow pandas' own window aggregations so that results agree to the last few
 //! bits, not merely to a tolerance:
-//! - sums and means: Kahan-compensated add/remove (separate compensation terms for the
-//!   values entering and leaving), plus pandas' "run of identical values" rule that makes a
-//!   constant window give exactly that constant;
+//! - sums and means: with no infinity, blocks of `window` values whose suffix and prefix
+//!   sums make up every window (nothing is subtracted, so there is nothing to compensate;
+//!   within a few ulps of pandas); else pandas' own Kahan-compensated add/remove (separate
+//!   compensation terms for the values entering and leaving); both with pandas' "run of
+//!   identical values" rule that makes a constant window give exactly that constant;
 //! - variances: Welford's online update with a compensated mean, add and remove, never a
 //!   running sum of squares (which loses every digit on data like 1e9 + small noise); when
 //!   one update cancels all but ~3 digits of Σ(x − mean)² (an outlier leaving, a window
@@ -117,16 +119,86 @@ impl WindowState for SumState {
     }
 }
 
+/// [`slide`] for the window sums by blocks, when `window ≥ 2` and no value is infinite
+/// (`None` as soon as one shows up: the caller slides instead).
+///
+/// Cut the values into blocks of `window`; a window ending at offset `r` of block `k`
+/// is the suffix of block `k − 1` from offset `r + 1` plus the prefix of block `k` up to
+/// `r`, and both are plain sums of at most `window` values, computed once each (suffixes
+/// backwards after each block). No value is ever subtracted, so there is no cancellation
+/// to compensate: every window sum is as accurate as a direct sum of its values (pandas'
+/// compensated add/remove agrees to within a few ulps on ordinary data), and one add per
+/// value carries the loop instead of a chain of compensated adds and removes. Counts,
+/// negative counts and the run of equal values are tracked as [`SumState`] does, so
+/// `emit` sees the same state apart from the sum's last bits.
+fn block_sums(values: &[f64], window: usize, emit: impl Fn(&SumState) -> f64) -> Option<Vec<f64>> {
+    let n = values.len();
+    let mut out = Vec::with_capacity(n);
+    // suffix[j] = sum of the previous block from offset j; suffix[window] = 0 (and the
+    // whole buffer is 0 for block 0, which has no previous block).
+    let mut suffix = vec![0.0f64; window + 1];
+    // The window state in plain locals (a closure capturing it by reference would keep it
+    // on the stack); `emit` sees it as a fresh [`SumState`] per window.
+    let (mut nobs, mut negatives, mut run) = (0usize, 0usize, 0usize);
+    let mut prev = values.first().copied().unwrap_or(f64::NAN);
+    let present = |x: f64| usize::from(!x.is_nan());
+    let negative = |x: f64| usize::from(!x.is_nan() && x.is_sign_negative());
+    for (k, block) in values.chunks(window).enumerate() {
+        let base = k * window;
+        let mut prefix = 0.0f64;
+        let mut infinite = false;
+        // The values leaving the window: those one window back (none in block 0, where a
+        // zero suffix and NaN "leaving" values change nothing).
+        let olds = if k == 0 {
+            &values[..0]
+        } else {
+            &values[base - window..base - window + block.len()]
+        };
+        for (r, &x) in block.iter().enumerate() {
+            infinite |= x.is_infinite();
+            prefix += if x.is_nan() { 0.0 } else { x };
+            nobs += present(x);
+            negatives += negative(x);
+            if let Some(&old) = olds.get(r) {
+                nobs -= present(old);
+                negatives -= negative(old);
+            }
+            if !x.is_nan() {
+                run = if x == prev { run + 1 } else { 1 };
+                prev = x;
+            }
+            out.push(emit(&SumState {
+                nobs,
+                sum: suffix[r + 1] + prefix,
+                comp_add: 0.0,
+                comp_remove: 0.0,
+                negatives,
+                run,
+                prev,
+            }));
+        }
+        if infinite {
+            return None;
+        }
+        let mut acc = 0.0f64;
+        for (slot, &x) in suffix[..block.len()].iter_mut().zip(block).rev() {
+            acc += if x.is_nan() { 0.0 } else { x };
+            *slot = acc;
+        }
+    }
+    Some(out)
+}
+
 /// Rolling sum of the non-NaN values (pandas `rolling(window, min_periods).sum()`).
 ///
 /// A window with fewer than `min_periods` values gives NaN; an empty window with
-/// `min_periods = 0` gives 0. O(n) time whatever the window, O(1) extra space.
+/// `min_periods = 0` gives 0. O(n) time whatever the window, O(window) extra space.
 pub fn rolling_sum(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
     if window == 0 {
         let v = if min_periods == 0 { 0.0 } else { f64::NAN };
         return empty_windows(values.len(), v);
     }
-    slide(values, window, SumState::default(), |s| {
+    let emit = |s: &SumState| {
         if s.nobs == 0 && min_periods == 0 {
             0.0
         } else if s.nobs >= min_periods {
@@ -138,19 +210,25 @@ pub fn rolling_sum(values: &[f64], window: usize, min_periods: usize) -> Vec<f64
         } else {
             f64::NAN
         }
-    })
+    };
+    if window > 1 {
+        if let Some(out) = block_sums(values, window, emit) {
+            return out;
+        }
+    }
+    slide(values, window, SumState::default(), emit)
 }
 
 /// Rolling mean of the non-NaN values (pandas `rolling(window, min_periods).mean()`).
 ///
 /// NaN when the window holds fewer than `max(min_periods, 1)` values. A window of one
 /// repeated value gives that value exactly, and a mean of values of one sign never
-/// rounds across zero. O(n) time whatever the window, O(1) extra space.
+/// rounds across zero. O(n) time whatever the window, O(window) extra space.
 pub fn rolling_mean(values: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
     if window == 0 {
         return empty_windows(values.len(), f64::NAN);
     }
-    slide(values, window, SumState::default(), |s| {
+    let emit = |s: &SumState| {
         if s.nobs >= min_periods && s.nobs > 0 {
             let mean = s.sum / s.nobs as f64;
             if s.run >= s.nobs {
@@ -163,7 +241,13 @@ pub fn rolling_mean(values: &[f64], window: usize, min_periods: usize) -> Vec<f6
         } else {
             f64::NAN
         }
-    })
+    };
+    if window > 1 {
+        if let Some(out) = block_sums(values, window, emit) {
+            return out;
+        }
+    }
+    slide(values, window, SumState::default(), emit)
 }
 
 /// An update that shrinks Σ(x − mean)² by more than this factor has cancelled away all
@@ -258,6 +342,11 @@ pub fn rolling_var(values: &[f64], window: usize, min_periods: usize, ddof: usiz
         return empty_windows(values.len(), f64::NAN);
     }
     let min_periods = min_periods.max(1);
+    if window > 1 {
+        if let Some(out) = block_var(values, window, min_periods, ddof) {
+            return out;
+        }
+    }
     let mut state = VarState::default();
     let mut out = Vec::with_capacity(values.len());
     for (i, &x) in values.iter().enumerate() {
@@ -280,6 +369,85 @@ pub fn rolling_var(values: &[f64], window: usize, min_periods: usize, ddof: usiz
         });
     }
     out
+}
+
+/// [`rolling_var`] for finite data (`None` as soon as a NaN or an infinity shows up: the
+/// caller runs the Welford kernel), by the blocks of [`block_sums`] over shifted values.
+///
+/// Every window ending in block `k` contains that block's first value `c`, and its sums
+/// S₁ = Σ(x − c), S₂ = Σ(x − c)² are a suffix of block `k − 1` plus a prefix of block `k`,
+/// both taken around the same `c`. The variance is (S₂ − S₁²/n)/(n − ddof). Because `c`
+/// belongs to the window, |mean − c| is at most the window's range R, while
+/// Σ(x − mean)² ≥ R²/2, so the subtraction loses at most log₂(2n) bits: numerically
+/// stable, with no running sum of squares carried from one window to the next (nothing is
+/// ever removed), and a window of equal values gives exactly 0. O(n) for any window.
+fn block_var(values: &[f64], window: usize, min_periods: usize, ddof: usize) -> Option<Vec<f64>> {
+    let n = values.len();
+    let mut out = Vec::with_capacity(n);
+    // Suffix sums of the previous block around the current block's `c`; [window] = 0.
+    let mut s1 = vec![0.0f64; window + 1];
+    let mut s2 = vec![0.0f64; window + 1];
+    let full = window as f64;
+    let (inv_full, inv_dof) = (1.0 / full, 1.0 / (full - ddof as f64));
+    let full_ok = window >= min_periods && window > ddof;
+    for (k, block) in values.chunks(window).enumerate() {
+        let c = block[0];
+        if k > 0 {
+            let prev = &values[(k - 1) * window..k * window];
+            let (mut a1, mut a2) = (0.0f64, 0.0f64);
+            for ((x, t1), t2) in prev
+                .iter()
+                .zip(&mut s1[..window])
+                .zip(&mut s2[..window])
+                .rev()
+            {
+                let d = x - c;
+                a1 += d;
+                a2 += d * d;
+                *t1 = a1;
+                *t2 = a2;
+            }
+        }
+        let (mut p1, mut p2) = (0.0f64, 0.0f64);
+        let mut bad = false;
+        if k == 0 {
+            for (r, &x) in block.iter().enumerate() {
+                bad |= !x.is_finite();
+                let d = x - c;
+                p1 += d;
+                p2 += d * d;
+                let nobs = r + 1;
+                out.push(if nobs >= min_periods && nobs > ddof {
+                    ((p2 - p1 * p1 / nobs as f64) / (nobs - ddof) as f64).max(0.0)
+                } else {
+                    f64::NAN
+                });
+            }
+        } else {
+            out.extend(
+                block
+                    .iter()
+                    .zip(&s1[1..])
+                    .zip(&s2[1..])
+                    .map(|((&x, &u1), &u2)| {
+                        bad |= !x.is_finite();
+                        let d = x - c;
+                        p1 += d;
+                        p2 += d * d;
+                        let (t1, t2) = (u1 + p1, u2 + p2);
+                        if full_ok {
+                            ((t2 - t1 * t1 * inv_full) * inv_dof).max(0.0)
+                        } else {
+                            f64::NAN
+                        }
+                    }),
+            );
+        }
+        if bad {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 /// Rolling standard deviation: the square root of [`rolling_var`], with a (rounding)
@@ -308,6 +476,11 @@ fn rolling_extreme<const MIN: bool>(values: &[f64], window: usize, min_periods: 
     } else {
         f64::NEG_INFINITY
     };
+    if window > 1 && min_periods <= window {
+        if let Some(out) = extreme_without_nan::<MIN>(values, window, min_periods) {
+            return out;
+        }
+    }
     let key = |x: f64| if x.is_nan() { fill } else { x };
     // `new` (the newer value) against `old`: newer wins ties, or loses them (`strict`).
     let newer = |new: f64, old: f64| {
@@ -358,6 +531,74 @@ fn rolling_extreme<const MIN: bool>(values: &[f64], window: usize, min_periods: 
         }
     }
     out
+}
+
+/// [`rolling_extreme`] for data without NaN (`None` as soon as a NaN shows up): the same
+/// blocks, with every count known from the position (only the first `min_periods − 1`
+/// outputs can be NaN) and the tie rules reduced to single-instruction selects: with no
+/// NaN, "the newer value wins ties" is `pick(older, newer)` and "the older value wins
+/// only when strictly better" is `pick(older, newer)` too, where `pick(a, b)` is `a` when
+/// strictly better than `b`, else `b` (`minsd`/`maxsd`). The same values, signed zeros
+/// included, as the general loop.
+fn extreme_without_nan<const MIN: bool>(
+    values: &[f64],
+    window: usize,
+    min_periods: usize,
+) -> Option<Vec<f64>> {
+    /// `a` when strictly smaller (larger), else `b`: for non-NaN values the general
+    /// loop's `older(a, b)` and `newer(b, a)`.
+    #[inline(always)]
+    fn pick<const MIN: bool>(a: f64, b: f64) -> f64 {
+        if MIN {
+            if a < b {
+                a
+            } else {
+                b
+            }
+        } else if a > b {
+            a
+        } else {
+            b
+        }
+    }
+    let n = values.len();
+    let mut out = Vec::with_capacity(n);
+    let mut suffix = vec![0.0f64; window.min(n) + 1];
+    for (k, block) in values.chunks(window).enumerate() {
+        let mut nan = false;
+        let mut prefix = block[0];
+        if k == 0 {
+            out.extend(block.iter().enumerate().map(|(r, &x)| {
+                prefix = pick::<MIN>(prefix, x);
+                if r + 1 >= min_periods {
+                    prefix
+                } else {
+                    f64::NAN
+                }
+            }));
+        } else {
+            // Windows that start in the previous block (offset r + 1 of it) end at r.
+            let m = block.len().min(window - 1);
+            out.extend(block[..m].iter().zip(&suffix[1..=m]).map(|(&x, &older)| {
+                prefix = pick::<MIN>(prefix, x);
+                pick::<MIN>(older, prefix)
+            }));
+            if block.len() == window {
+                prefix = pick::<MIN>(prefix, block[window - 1]);
+                out.push(prefix);
+            }
+        }
+        let mut acc = block[block.len() - 1];
+        for (slot, &x) in suffix[..block.len()].iter_mut().zip(block).rev() {
+            nan |= x.is_nan();
+            acc = pick::<MIN>(x, acc);
+            *slot = acc;
+        }
+        if nan {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 /// Rolling minimum of the non-NaN values (pandas `rolling(window, min_periods).min()`).
@@ -654,12 +895,56 @@ pub fn rolling_quantile(values: &[f64], window: usize, min_periods: usize, q: f6
 /// keep decaying across it (absolute positions, pandas `ignore_na=False`), so the first
 /// value after a gap counts more. O(n) time, O(1) extra space.
 pub fn ewm_mean(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports FMA (checked on the line above), which is all
+        // `ewm_mean_fma` requires.
+        return unsafe { ewm_mean_fma(values, alpha, adjust) };
+    }
+    ewm_mean_body(values, alpha, adjust)
+}
+
+/// [`ewm_mean_body`] compiled with hardware FMA (the same results, no library call).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+fn ewm_mean_fma(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
+    ewm_mean_body(values, alpha, adjust)
+}
+
+/// Values per NaN-free run of the steady `adjust = false` loop.
+const EWM_CHUNK: usize = 64;
+
+#[inline(always)]
+fn ewm_mean_body(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
     let decay = 1.0 - alpha;
     let new_weight = if adjust { 1.0 } else { alpha };
-    let mut out = Vec::with_capacity(values.len());
+    // Without `adjust`, the old weight is back at 1 after every value, so a step that
+    // follows a value (not a gap) always uses the same two factors: computed once here,
+    // bit for bit what the general step computes.
+    let steady_r = 1.0 / (decay + new_weight);
+    let (steady_old, steady_new) = (decay * steady_r, new_weight * steady_r);
+    let n = values.len();
+    let mut out = Vec::with_capacity(n);
     let mut avg = f64::NAN;
     let mut old_weight = 1.0;
-    for &x in values {
+    let mut i = 0;
+    while i < n {
+        if !adjust && old_weight == 1.0 && !avg.is_nan() {
+            // Steady state: whole NaN-free chunks in a loop whose only carried chain is
+            // one fused multiply-add (and the equal-value test).
+            let chunk = &values[i..(i + EWM_CHUNK).min(n)];
+            if !chunk.iter().fold(false, |seen, x| seen | x.is_nan()) {
+                out.extend(chunk.iter().map(|&x| {
+                    if avg != x {
+                        avg = steady_old.mul_add(avg, steady_new * x);
+                    }
+                    avg
+                }));
+                i += chunk.len();
+                continue;
+            }
+        }
+        let x = values[i];
         if avg.is_nan() {
             // Before the first value (or while the average is undefined) a value starts it.
             // Like pandas, the weight is not reset: it only ever starts at 1 and matters
@@ -674,14 +959,16 @@ pub fn ewm_mean(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
                 if avg != x {
                     // pandas' (w·avg + v·x) / (w + v), with the division taken off the
                     // chain from one average to the next (the weights do not depend on
-                    // it): a few ulps apart, and the average forgets its old rounding.
+                    // it) and the old term fused into the sum: a few ulps apart, and the
+                    // average forgets its old rounding.
                     let r = 1.0 / (old_weight + new_weight);
-                    avg = (old_weight * r) * avg + (new_weight * r) * x;
+                    avg = (old_weight * r).mul_add(avg, (new_weight * r) * x);
                 }
                 old_weight = if adjust { old_weight + new_weight } else { 1.0 };
             }
         }
         out.push(avg);
+        i += 1;
     }
     out
 }
@@ -763,6 +1050,147 @@ mod tests {
     }
 
     #[test]
+    fn block_sums_agree_with_the_compensated_slide() {
+        let mut s = 0x1234_5678_9ABC_DEF1u64;
+        let values: Vec<f64> = (0..1999)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                match (s >> 60, i % 31) {
+                    (_, 0) => f64::NAN,
+                    (0, _) => 0.0,
+                    (1, _) => -0.0,
+                    (2 | 3, _) => 7.25,
+                    (4, _) => 1e9 + (s & 0xff) as f64,
+                    (k, _) => (k as f64 - 10.0) * 0.37 + (s & 0xfff) as f64 * 1e-4,
+                }
+            })
+            .collect();
+        // Runs of equal values, to exercise the constant-window rule.
+        let runs: Vec<f64> = (0..500)
+            .map(|i| if (i / 40) % 2 == 0 { 0.1 } else { -3.3 })
+            .collect();
+        for data in [&values, &runs] {
+            for window in [2, 3, 7, 20, 64, 1000, 3000] {
+                for min_periods in [0, 1, window / 2, window] {
+                    let got = [
+                        rolling_sum(data, window, min_periods),
+                        rolling_mean(data, window, min_periods),
+                    ];
+                    let want = [
+                        slide(data, window, SumState::default(), |s| {
+                            if s.nobs == 0 && min_periods == 0 {
+                                0.0
+                            } else if s.nobs >= min_periods {
+                                if s.run >= s.nobs {
+                                    s.prev * s.nobs as f64
+                                } else {
+                                    s.sum
+                                }
+                            } else {
+                                f64::NAN
+                            }
+                        }),
+                        slide(data, window, SumState::default(), |s| {
+                            if s.nobs >= min_periods && s.nobs > 0 {
+                                let mean = s.sum / s.nobs as f64;
+                                if s.run >= s.nobs {
+                                    s.prev
+                                } else if (s.negatives == 0 && mean < 0.0)
+                                    || (s.negatives == s.nobs && mean > 0.0)
+                                {
+                                    0.0
+                                } else {
+                                    mean
+                                }
+                            } else {
+                                f64::NAN
+                            }
+                        }),
+                    ];
+                    for (g, w) in got.iter().zip(&want) {
+                        assert_eq!(g.len(), data.len());
+                        let mut seen = 0.0f64;
+                        for i in 0..data.len() {
+                            // Within a few ulps of the window's absolute sum, plus the
+                            // drift the slide's add/remove keeps from values that left
+                            // (the block sums have none).
+                            let lo = (i + 1).saturating_sub(window);
+                            let abs: f64 = data[lo..=i]
+                                .iter()
+                                .filter(|x| !x.is_nan())
+                                .map(|x| x.abs())
+                                .sum();
+                            if !data[i].is_nan() {
+                                seen = seen.max(data[i].abs());
+                            }
+                            let tol = 1e-14 * abs + 1e-15 * seen;
+                            assert!(
+                                (g[i].is_nan() && w[i].is_nan()) || (g[i] - w[i]).abs() <= tol,
+                                "window {window} min_periods {min_periods} at {i}: {} vs {}",
+                                g[i],
+                                w[i]
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // Infinities leave the block kernel to the slide.
+        let inf = [1.0, f64::INFINITY, 2.0, 3.0, 4.0];
+        let got = rolling_sum(&inf, 2, 2);
+        assert!(got[0].is_nan() && got[1] == f64::INFINITY);
+    }
+
+    #[test]
+    fn block_variance_agrees_with_a_two_pass_window_and_gives_exact_zeros() {
+        let mut s = 0x0DDB_1A5E_5BAD_5EEDu64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let walk: Vec<f64> = (0..1500)
+            .map(|i| 100.0 + (i as f64 * 0.1).sin() + next())
+            .collect();
+        let offset: Vec<f64> = (0..1500).map(|_| 1e9 + next() * 1e-3).collect();
+        let mut spiky: Vec<f64> = (0..1500)
+            .map(|i| if (i / 50) % 3 == 0 { 2.5 } else { next() - 0.5 })
+            .collect();
+        spiky[700] = 1e12;
+        for data in [&walk, &offset, &spiky] {
+            for window in [2, 3, 20, 64, 1000, 2000] {
+                for (min_periods, ddof) in [(1, 1), (window, 1), (window / 2, 0), (1, 5)] {
+                    let got = rolling_var(data, window, min_periods, ddof);
+                    for i in 0..data.len() {
+                        let w = &data[(i + 1).saturating_sub(window)..=i];
+                        let n = w.len();
+                        let want = if n >= min_periods.max(1) && n > ddof {
+                            let mean = w.iter().sum::<f64>() / n as f64;
+                            w.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>()
+                                / (n - ddof) as f64
+                        } else {
+                            f64::NAN
+                        };
+                        if w.iter().all(|&x| x == w[0]) && !want.is_nan() {
+                            assert_eq!(got[i], 0.0, "constant window {window} at {i}");
+                        }
+                        let scale = w.iter().map(|x| x.abs()).fold(0.0, f64::max);
+                        assert!(
+                            (got[i].is_nan() && want.is_nan())
+                                || (got[i] - want).abs() <= 1e-9 * want.abs() + 1e-24 * scale * scale,
+                            "window {window} min_periods {min_periods} ddof {ddof} at {i}: {} vs {want}",
+                            got[i]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn block_extremes_equal_the_monotonic_deque() {
         let mut s = 0x9E37_79B9_7F4A_7C15u64;
         let values: Vec<f64> = (0..997)
@@ -779,21 +1207,29 @@ mod tests {
                 }
             })
             .collect();
-        for window in [1, 2, 3, 5, 20, 64, 996, 997, 2000] {
-            for min_periods in [0, 1, window / 2, window] {
-                for min in [true, false] {
-                    let got = if min {
-                        rolling_min(&values, window, min_periods)
-                    } else {
-                        rolling_max(&values, window, min_periods)
-                    };
-                    let want = deque_extreme(&values, window, min_periods, min);
-                    assert_eq!(got.len(), want.len());
-                    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                        assert!(
+        // The same data without NaN takes the NaN-free fast path (signed zeros, ties and
+        // infinities included).
+        let dense: Vec<f64> = values
+            .iter()
+            .map(|&x| if x.is_nan() { -1.5 } else { x })
+            .collect();
+        for values in [&values, &dense] {
+            for window in [1, 2, 3, 5, 20, 64, 996, 997, 2000] {
+                for min_periods in [0, 1, window / 2, window] {
+                    for min in [true, false] {
+                        let got = if min {
+                            rolling_min(values, window, min_periods)
+                        } else {
+                            rolling_max(values, window, min_periods)
+                        };
+                        let want = deque_extreme(values, window, min_periods, min);
+                        assert_eq!(got.len(), want.len());
+                        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                            assert!(
                             g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
                             "window {window} min_periods {min_periods} min {min} at {i}: {g} vs {w}"
                         );
+                        }
                     }
                 }
             }

@@ -13,9 +13,14 @@
 //! Conventions shared by every kernel:
 //! - the input holds no NaN (the primitives strip TA-Lib's leading-NaN prefix and refuse
 //!   interior gaps before calling in);
-//! - every output slice is as long as the input and is pre-filled with NaN by the caller;
-//!   a kernel writes only from its lookback on, which gives TA-Lib's NaN prefix;
-//! - an input no longer than the lookback leaves the output all NaN, as TA-Lib does;
+//! - a kernel appends exactly one value per input value to each output `Vec`: NaN for its
+//!   lookback (TA-Lib's NaN prefix), then the indicator, so no output is written twice
+//!   (the stochastic, which works in place, takes pre-filled slices instead);
+//! - an input no longer than the lookback gives an all-NaN output, as TA-Lib does;
+//! - the appending kernels return whether their input was free of NaN, found at no cost
+//!   on the way (a running sum or recurrence that every value enters turns NaN for good),
+//!   so the caller need not scan the input for gaps first: `false` can also mean an
+//!   infinity cancelled, and the caller's scan then decides;
 //! - periods were validated by the caller (the ranges TA-Lib accepts, all ≥ 1).
 //!
 //! `f64::mul_add` is exact on every machine; where the CPU has FMA (checked once per call)
@@ -25,14 +30,83 @@
 //! Every kernel is a single O(n) pass (WMA's periodic re-sum and the Bollinger re-centring
 //! add O(n/8) and O(n/32) work) and allocates at most one scratch vector per call.
 
+use std::mem::MaybeUninit;
+
 /// Lookback of a simple/weighted/exponential moving average: `period − 1` bars.
 pub fn ma_lookback(period: usize) -> usize {
     period - 1
 }
 
+/// Whether `x` holds no NaN (for the paths with no running sum to tell).
+fn no_nan(x: &[f64]) -> bool {
+    super::reduce::count(x) == x.len()
+}
+
+/// Appends `k` NaN to `out` (a lookback prefix, or a whole too-short output).
+fn push_nan(out: &mut Vec<f64>, k: usize) {
+    out.resize(out.len() + k, f64::NAN);
+}
+
+/// Appends `m` values to each of three vectors: `f(j)` gives the `j`-th of each. The
+/// values go straight into the vectors' spare capacity, so the loop carries no length
+/// or capacity checks (three `push`es per step would reload each vector's length).
+/// Always inlined, so that `f` is compiled with its caller's target features (MACD's
+/// hardware FMA; otherwise each `mul_add` would be a library call).
+#[inline(always)]
+fn extend3(outs: [&mut Vec<f64>; 3], m: usize, mut f: impl FnMut(usize) -> (f64, f64, f64)) {
+    let [a, b, c] = outs;
+    for v in [&mut *a, &mut *b, &mut *c] {
+        v.reserve(m);
+    }
+    let (sa, sb, sc) = (
+        &mut a.spare_capacity_mut()[..m],
+        &mut b.spare_capacity_mut()[..m],
+        &mut c.spare_capacity_mut()[..m],
+    );
+    for (j, ((x, y), z)) in sa
+        .iter_mut()
+        .zip(sb.iter_mut())
+        .zip(sc.iter_mut())
+        .enumerate()
+    {
+        let (u, v, w) = f(j);
+        x.write(u);
+        y.write(v);
+        z.write(w);
+    }
+    for v in [a, b, c] {
+        // SAFETY: the three slices above are exactly the first `m` spare slots of each
+        // vector (`reserve(m)` made them exist), and the loop wrote every one of them.
+        unsafe { v.set_len(v.len() + m) };
+    }
+}
+
 /// Simple moving average: TA-Lib's running sum (add the new value, divide by the period,
-/// subtract the trailing value).
-pub fn sma(x: &[f64], period: usize, out: &mut [f64]) {
+/// subtract the trailing value). Appends `x.len()` values to `out`; `true` when `x` has
+/// no NaN.
+pub fn sma(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
+    let n = x.len();
+    let lb = ma_lookback(period);
+    if n <= lb {
+        push_nan(out, n);
+        return no_nan(x);
+    }
+    push_nan(out, lb);
+    let p = period as f64;
+    let mut total: f64 = x[..lb].iter().sum();
+    out.extend(x[lb..].iter().zip(x).map(|(&v, &old)| {
+        total += v;
+        let mean = total / p;
+        total -= old;
+        mean
+    }));
+    // Every value entered the running sum.
+    !total.is_nan()
+}
+
+/// [`sma`] written into `out[lb..]` of a pre-filled slice as long as `x` (the stochastic
+/// smooths in place).
+fn sma_into(x: &[f64], period: usize, out: &mut [f64]) {
     let n = x.len();
     let lb = ma_lookback(period);
     if n <= lb {
@@ -52,16 +126,19 @@ pub fn sma(x: &[f64], period: usize, out: &mut [f64]) {
 /// The window's plain sum and weighted sum are carried incrementally; TA-Lib 0.8 throws
 /// both away and re-sums the window every `8·period` outputs to stop rounding drift, and
 /// so do we, on the same bars.
-pub fn wma(x: &[f64], period: usize, out: &mut [f64]) {
+/// Appends `x.len()` values to `out`; `true` when `x` has no NaN.
+pub fn wma(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
     let n = x.len();
     if period == 1 {
-        out.copy_from_slice(x);
-        return;
+        out.extend_from_slice(x);
+        return no_nan(x);
     }
     let lb = ma_lookback(period);
     if n <= lb {
-        return;
+        push_nan(out, n);
+        return no_nan(x);
     }
+    push_nan(out, lb);
     let p = period as f64;
     let divider = (p + 1.0) * p * 0.5;
     let (mut plain, mut weighted) = (0.0, 0.0);
@@ -70,9 +147,16 @@ pub fn wma(x: &[f64], period: usize, out: &mut [f64]) {
         weighted += (w + 1) as f64 * v;
     }
     let resync_every = 8 * period;
+    // Outputs until the next re-sum (the `resync_every`-th, 2·`resync_every`-th, …).
+    let mut countdown = resync_every;
     let mut trailing = 0.0;
-    for (k, today) in (lb..n).enumerate() {
-        let value = if (k + 1) % resync_every == 0 {
+    // The re-sums drop old values, so a separate sum of every value sees any NaN.
+    let mut probe = plain;
+    for today in lb..n {
+        probe += x[today];
+        countdown -= 1;
+        let value = if countdown == 0 {
+            countdown = resync_every;
             let window = &x[today - lb..=today];
             let (mut s1, mut s2) = (0.0, 0.0);
             for (w, &v) in window.iter().enumerate() {
@@ -90,58 +174,56 @@ pub fn wma(x: &[f64], period: usize, out: &mut [f64]) {
             weighted = full - plain;
             full
         };
-        out[today] = value / divider;
+        out.push(value / divider);
         trailing = x[today - lb];
     }
+    !probe.is_nan()
 }
 
 /// Exponential moving average with TA-Lib's default seeding: the first output (at
 /// `period − 1`) is the SMA of the first `period` values; then
 /// `ema = fma(x − ema, k, ema)` with `k = 2 / (period + 1)`. Period 1 is a copy.
-pub fn ema(x: &[f64], period: usize, out: &mut [f64]) {
+/// Appends `x.len()` values to `out`; `true` when `x` has no NaN.
+pub fn ema(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
     if period == 1 {
-        out.copy_from_slice(x);
-        return;
+        out.extend_from_slice(x);
+        return no_nan(x);
     }
-    ema_from(x, period, 0, out);
-}
-
-/// The EMA whose first output sits at `start` (≥ `period − 1`): seeded with the SMA of
-/// the `period` values ending at `start`. MACD calls this to align its fast EMA with the
-/// slow one, exactly as TA-Lib does.
-fn ema_from(x: &[f64], period: usize, start: usize, out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports FMA (checked on the line above), which is all
-        // `ema_from_fma` requires.
-        return unsafe { ema_from_fma(x, period, start, out) };
+        // `ema_fma` requires.
+        return unsafe { ema_fma(x, period, out) };
     }
-    ema_from_body(x, period, start, out);
+    ema_body(x, period, out)
 }
 
-/// [`ema_from_body`] compiled with hardware FMA (same rounding, no library call).
+/// [`ema_body`] compiled with hardware FMA (same rounding, no library call).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma")]
-fn ema_from_fma(x: &[f64], period: usize, start: usize, out: &mut [f64]) {
-    ema_from_body(x, period, start, out);
+fn ema_fma(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
+    ema_body(x, period, out)
 }
 
 #[inline(always)]
-fn ema_from_body(x: &[f64], period: usize, start: usize, out: &mut [f64]) {
+fn ema_body(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
     let n = x.len();
     let lb = ma_lookback(period);
-    let start = start.max(lb);
-    if start >= n {
-        return;
+    if lb >= n {
+        push_nan(out, n);
+        return no_nan(x);
     }
+    push_nan(out, lb);
     let k = 2.0 / (period + 1) as f64;
-    let seed: f64 = x[start - lb..=start].iter().sum();
+    let seed: f64 = x[..=lb].iter().sum();
     let mut prev = seed / period as f64;
-    out[start] = prev;
-    for i in start + 1..n {
-        prev = (x[i] - prev).mul_add(k, prev);
-        out[i] = prev;
-    }
+    out.push(prev);
+    out.extend(x[lb + 1..].iter().map(|&v| {
+        prev = (v - prev).mul_add(k, prev);
+        prev
+    }));
+    // Every value entered the seed or the recurrence, which keeps a NaN.
+    !prev.is_nan()
 }
 
 /// Lookback of RSI: `period` bars (one difference per bar).
@@ -154,11 +236,14 @@ pub fn rsi_lookback(period: usize) -> usize {
 /// Gains and losses of the first `period` differences are summed and scaled by `1/period`
 /// (TA-Lib 0.8 multiplies by the reciprocal); then `avg = (avg·(period−1) + today)·(1/period)`.
 /// `RSI = 100·gain/(gain+loss)`, and 0 when `gain+loss` is not positive (a flat window).
-pub fn rsi(x: &[f64], period: usize, out: &mut [f64]) {
+/// Appends `x.len()` values to `out`; `true` when `x` has no NaN.
+pub fn rsi(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
     let n = x.len();
     if n <= period {
-        return;
+        push_nan(out, n);
+        return no_nan(x);
     }
+    push_nan(out, period);
     let inv = 1.0 / period as f64;
     let pm1 = (period - 1) as f64;
     let (mut gain, mut loss) = (0.0, 0.0);
@@ -170,14 +255,21 @@ pub fn rsi(x: &[f64], period: usize, out: &mut [f64]) {
     }
     gain *= inv;
     loss *= inv;
-    out[period] = rsi_value(gain, loss);
-    for i in period + 1..n {
-        let d = x[i] - x[i - 1];
-        let up = if 0.0 < d { d } else { 0.0 };
-        gain = (gain * pm1 + up) * inv;
-        loss = ((up - d) + loss * pm1) * inv;
-        out[i] = rsi_value(gain, loss);
-    }
+    out.push(rsi_value(gain, loss));
+    out.extend(
+        x[period + 1..]
+            .iter()
+            .zip(&x[period..])
+            .map(|(&today, &yesterday)| {
+                let d = today - yesterday;
+                let up = if 0.0 < d { d } else { 0.0 };
+                gain = (gain * pm1 + up) * inv;
+                loss = ((up - d) + loss * pm1) * inv;
+                rsi_value(gain, loss)
+            }),
+    );
+    // Every value entered a difference, and a NaN difference stays in the average loss.
+    !loss.is_nan()
 }
 
 #[inline]
@@ -190,14 +282,35 @@ fn rsi_value(gain: f64, loss: f64) -> f64 {
     }
 }
 
-/// True range of bar `i ≥ 1`: the largest of high−low, |close₋₁−high|, |close₋₁−low|.
-#[inline]
-fn true_range(high: &[f64], low: &[f64], close: &[f64], i: usize) -> f64 {
-    let prev = close[i - 1];
-    (prev - high[i])
-        .abs()
-        .max(high[i] - low[i])
-        .max((prev - low[i]).abs())
+/// True range of a bar from its high, low and the previous close: the largest of
+/// high−low, |close₋₁−high|, |close₋₁−low| (no NaN reaches here, so plain comparisons,
+/// as TA-Lib's, pick the same value as `f64::max`).
+#[inline(always)]
+fn true_range(high: f64, low: f64, prev: f64) -> f64 {
+    let mut greatest = high - low;
+    let up = (prev - high).abs();
+    if up > greatest {
+        greatest = up;
+    }
+    let down = (prev - low).abs();
+    if down > greatest {
+        greatest = down;
+    }
+    greatest
+}
+
+/// True ranges of bars `from..` (`from ≥ 1`) of equally long columns.
+fn true_ranges<'a>(
+    high: &'a [f64],
+    low: &'a [f64],
+    close: &'a [f64],
+    from: usize,
+) -> impl Iterator<Item = f64> + 'a {
+    high[from..]
+        .iter()
+        .zip(&low[from..])
+        .zip(&close[from - 1..])
+        .map(|((&h, &l), &c)| true_range(h, l, c))
 }
 
 /// Lookback of ATR: `period` bars (the first true range needs a previous close).
@@ -208,57 +321,79 @@ pub fn atr_lookback(period: usize) -> usize {
 /// Average true range, Wilder-smoothed as TA-Lib 0.8 rounds it: the first value is the
 /// mean of the first `period` true ranges (bars 1…period); then
 /// `atr = fma(a, atr, tr·(1−a))` with `a = (period−1)/period`. Period 1 is the true range.
-pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
+/// Appends `close.len()` values to `out` (`high` and `low` are as long as `close`); `true`
+/// when no column has a NaN.
+pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports FMA (checked on the line above), which is all
         // `atr_fma` requires.
         return unsafe { atr_fma(high, low, close, period, out) };
     }
-    atr_body(high, low, close, period, out);
+    atr_body(high, low, close, period, out)
 }
 
 /// [`atr_body`] compiled with hardware FMA (same rounding, no library call).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma")]
-fn atr_fma(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
-    atr_body(high, low, close, period, out);
+fn atr_fma(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
+    atr_body(high, low, close, period, out)
 }
 
 #[inline(always)]
-fn atr_body(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
-    let n = close.len();
+fn atr_body(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
+    let n = close.len().min(high.len()).min(low.len());
+    let (high, low, close) = (&high[..n], &low[..n], &close[..n]);
+    let all_present = || no_nan(high) && no_nan(low) && no_nan(close);
     if period == 1 {
-        for (i, o) in out.iter_mut().enumerate().take(n).skip(1) {
-            *o = true_range(high, low, close, i);
+        push_nan(out, n.min(1));
+        if n > 1 {
+            out.extend(true_ranges(high, low, close, 1));
         }
-        return;
+        return all_present();
     }
     if n <= period {
-        return;
+        push_nan(out, n);
+        return all_present();
     }
+    push_nan(out, period);
     let a = (period - 1) as f64 / period as f64;
     let b = 1.0 - a;
     let mut sum = 0.0;
-    for i in 1..=period {
-        sum += true_range(high, low, close, i);
+    for tr in true_ranges(&high[..=period], &low[..=period], &close[..=period], 1) {
+        sum += tr;
     }
     let mut prev = sum / period as f64;
-    out[period] = prev;
-    for (i, o) in out.iter_mut().enumerate().take(n).skip(period + 1) {
-        prev = a.mul_add(prev, true_range(high, low, close, i) * b);
-        *o = prev;
+    out.push(prev);
+    // A true range can hide a NaN close (NaN fails the comparisons), so every value of
+    // the bars the ranges use goes into a probe sum too; bar 0's high and low and the
+    // last close, which no range reads, join it at the end.
+    let mut probe = 0.0;
+    for i in 1..=period {
+        probe += (high[i] - low[i]) + close[i - 1];
     }
+    out.extend(
+        high[period + 1..]
+            .iter()
+            .zip(&low[period + 1..])
+            .zip(&close[period..])
+            .map(|((&h, &l), &c)| {
+                probe += (h - l) + c;
+                prev = a.mul_add(prev, true_range(h, l, c) * b);
+                prev
+            }),
+    );
+    !(probe + (high[0] - low[0]) + close[n - 1]).is_nan()
 }
 
-/// The three Bollinger outputs.
+/// The three Bollinger outputs (each gets `x.len()` values appended).
 pub struct BandsOut<'a> {
     /// Middle + nbdevup·σ.
-    pub upper: &'a mut [f64],
+    pub upper: &'a mut Vec<f64>,
     /// The SMA.
-    pub middle: &'a mut [f64],
+    pub middle: &'a mut Vec<f64>,
     /// Middle − nbdevdn·σ.
-    pub lower: &'a mut [f64],
+    pub lower: &'a mut Vec<f64>,
 }
 
 /// Bollinger bands on an SMA middle band, with the population standard deviation of the
@@ -270,11 +405,18 @@ pub struct BandsOut<'a> {
 /// window mean whenever the variance looks cancelled (`var < 1e-6·E[(x−shift)²]`), a
 /// dropped term dwarfs the sum (`> 1e6×`), or `32·period` bars have passed. A rebuilt
 /// variance below `1e-12·E[(x−shift)²]` is taken as exactly 0.
-pub fn bbands(x: &[f64], period: usize, dev_up: f64, dev_dn: f64, out: BandsOut<'_>) {
+///
+/// Appends `x.len()` values to each output; `true` when `x` has no NaN.
+pub fn bbands(x: &[f64], period: usize, dev_up: f64, dev_dn: f64, out: BandsOut<'_>) -> bool {
     let n = x.len();
     let lb = ma_lookback(period);
+    let prefix = if n <= lb { n } else { lb };
+    for o in [&mut *out.upper, &mut *out.middle, &mut *out.lower] {
+        push_nan(o, prefix);
+        o.reserve(n - prefix);
+    }
     if n <= lb {
-        return;
+        return no_nan(x);
     }
     let p = period as f64;
     let inv = 1.0 / p;
@@ -288,7 +430,13 @@ pub fn bbands(x: &[f64], period: usize, dev_up: f64, dev_dn: f64, out: BandsOut<
     }
     let reseed_every = 32 * period;
     let mut countdown = reseed_every;
-    for i in lb..n {
+    let BandsOut {
+        upper,
+        middle: mid,
+        lower,
+    } = out;
+    extend3([upper, mid, lower], n - lb, |j| {
+        let i = lb + j;
         let v = x[i];
         ma += v;
         let d = v - shift;
@@ -333,16 +481,15 @@ pub fn bbands(x: &[f64], period: usize, dev_up: f64, dev_dn: f64, out: BandsOut<
         } else {
             0.0
         };
-        out.middle[i] = middle;
         if dev_up == dev_dn {
             let t = sd * dev_up;
-            out.upper[i] = middle + t;
-            out.lower[i] = middle - t;
+            (middle + t, middle, middle - t)
         } else {
-            out.upper[i] = sd.mul_add(dev_up, middle);
-            out.lower[i] = middle - sd * dev_dn;
+            (sd.mul_add(dev_up, middle), middle, middle - sd * dev_dn)
         }
-    }
+    });
+    // Every value entered the SMA's running sum, which is never rebuilt.
+    !ma.is_nan()
 }
 
 /// Lookback of MACD: `slow − 1 + signal − 1` (after ordering fast ≤ slow).
@@ -350,14 +497,14 @@ pub fn macd_lookback(fast: usize, slow: usize, signal: usize) -> usize {
     fast.max(slow) - 1 + signal - 1
 }
 
-/// The three MACD outputs.
+/// The three MACD outputs (each gets `x.len()` values appended).
 pub struct MacdOut<'a> {
     /// Fast EMA − slow EMA.
-    pub macd: &'a mut [f64],
+    pub macd: &'a mut Vec<f64>,
     /// EMA of the MACD line.
-    pub signal: &'a mut [f64],
+    pub signal: &'a mut Vec<f64>,
     /// MACD − signal.
-    pub hist: &'a mut [f64],
+    pub hist: &'a mut Vec<f64>,
 }
 
 /// MACD as TA-Lib computes it: periods are swapped when `fast > slow`; both EMAs start at
@@ -365,27 +512,31 @@ pub struct MacdOut<'a> {
 /// from the start of the data); the signal is the EMA of the MACD line from that bar
 /// (period 1 = a copy); outputs begin at [`macd_lookback`].
 ///
-/// The two EMAs run in one loop: their recurrences are independent, so the CPU overlaps
-/// them, and the line is written once instead of being built from two stored EMAs.
-pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize, out: MacdOut<'_>) {
+/// The two EMAs and, from its first output on, the signal EMA run in one loop: their
+/// recurrences are independent chains, so the CPU overlaps them, and every output is
+/// written once. The line values before the signal's first output (its SMA seed) are
+/// kept in a scratch vector of `signal` values.
+///
+/// Appends `x.len()` values to each output; `true` when `x` has no NaN.
+pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize, out: MacdOut<'_>) -> bool {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports FMA (checked on the line above), which is all
         // `macd_fma` requires.
         return unsafe { macd_fma(x, fast, slow, signal, out) };
     }
-    macd_body(x, fast, slow, signal, out);
+    macd_body(x, fast, slow, signal, out)
 }
 
 /// [`macd_body`] compiled with hardware FMA (same rounding, no library call).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma")]
-fn macd_fma(x: &[f64], fast: usize, slow: usize, signal: usize, out: MacdOut<'_>) {
-    macd_body(x, fast, slow, signal, out);
+fn macd_fma(x: &[f64], fast: usize, slow: usize, signal: usize, out: MacdOut<'_>) -> bool {
+    macd_body(x, fast, slow, signal, out)
 }
 
 #[inline(always)]
-fn macd_body(x: &[f64], fast: usize, slow: usize, signal: usize, out: MacdOut<'_>) {
+fn macd_body(x: &[f64], fast: usize, slow: usize, signal: usize, out: MacdOut<'_>) -> bool {
     let (fast, slow) = if slow < fast {
         (slow, fast)
     } else {
@@ -393,37 +544,98 @@ fn macd_body(x: &[f64], fast: usize, slow: usize, signal: usize, out: MacdOut<'_
     };
     let n = x.len();
     let lookback = macd_lookback(fast, slow, signal);
+    let prefix = if n <= lookback { n } else { lookback };
+    for o in [&mut *out.macd, &mut *out.signal, &mut *out.hist] {
+        push_nan(o, prefix);
+        o.reserve(n - prefix);
+    }
     if n <= lookback {
-        return;
+        return no_nan(x);
     }
     let start = slow - 1;
     let seed = |period: usize| x[start + 1 - period..=start].iter().sum::<f64>() / period as f64;
     let (k_slow, k_fast) = (2.0 / (slow + 1) as f64, 2.0 / (fast + 1) as f64);
     let (mut ema_slow, mut ema_fast) = (seed(slow), seed(fast));
-    out.macd[start] = ema_fast - ema_slow;
-    for (&v, line) in x[start + 1..].iter().zip(&mut out.macd[start + 1..]) {
+    // The line at bars start..=lookback: the signal's seed.
+    let mut head = Vec::with_capacity(signal);
+    head.push(ema_fast - ema_slow);
+    for &v in &x[start + 1..=lookback] {
         ema_slow = (v - ema_slow).mul_add(k_slow, ema_slow);
         ema_fast = (v - ema_fast).mul_add(k_fast, ema_fast);
-        *line = ema_fast - ema_slow;
+        head.push(ema_fast - ema_slow);
     }
-    if signal == 1 {
-        out.signal[start..].copy_from_slice(&out.macd[start..]);
+    let first = head[signal - 1];
+    let ema = if signal == 1 {
+        first
     } else {
-        let line = &out.macd[start..];
-        let k = 2.0 / (signal + 1) as f64;
-        let mut ema = line[..signal].iter().sum::<f64>() / signal as f64;
-        out.signal[lookback] = ema;
-        for (j, &v) in line.iter().enumerate().skip(signal) {
-            ema = (v - ema).mul_add(k, ema);
-            out.signal[start + j] = ema;
-        }
+        head.iter().sum::<f64>() / signal as f64
+    };
+    out.macd.push(first);
+    out.signal.push(ema);
+    out.hist.push(first - ema);
+    let k = 2.0 / (signal + 1) as f64;
+    let rest = &x[lookback + 1..];
+    let m = rest.len();
+    for v in [&mut *out.macd, &mut *out.signal, &mut *out.hist] {
+        v.reserve(m);
     }
-    for i in lookback..n {
-        out.hist[i] = out.macd[i] - out.signal[i];
+    // The outputs go straight into the vectors' spare capacity, and the loop runs in its
+    // own function with its state passed by value and the signal's period-1 case decided
+    // outside it: otherwise the three averages were kept on the stack (a store and a
+    // load on every recurrence).
+    let slots = out.macd.spare_capacity_mut()[..m]
+        .iter_mut()
+        .zip(&mut out.signal.spare_capacity_mut()[..m])
+        .zip(&mut out.hist.spare_capacity_mut()[..m]);
+    let state = (ema_slow, ema_fast, ema);
+    let ks = (k_slow, k_fast, k);
+    (ema_slow, _, _) = if signal == 1 {
+        macd_run::<true>(rest, slots, state, ks)
+    } else {
+        macd_run::<false>(rest, slots, state, ks)
+    };
+    for v in [&mut *out.macd, &mut *out.signal, &mut *out.hist] {
+        // SAFETY: `reserve(m)` made `m` spare slots in each vector, and the loop above
+        // wrote all `m` of each (`rest` has `m` values).
+        unsafe { v.set_len(v.len() + m) };
     }
-    for v in &mut out.macd[..lookback] {
-        *v = f64::NAN;
+    // Every value entered the slow EMA (its seed is the first `slow` values).
+    !ema_slow.is_nan()
+}
+
+/// The slots of one MACD row: line, signal, histogram.
+type MacdSlot<'a> = (
+    (&'a mut MaybeUninit<f64>, &'a mut MaybeUninit<f64>),
+    &'a mut MaybeUninit<f64>,
+);
+
+/// MACD's main loop from the signal's first output on: for each price, both EMAs, the
+/// line, the signal EMA (a copy of the line when `SIGNAL_ONE`: period 1, where k = 1
+/// would round differently) and the histogram, written to `slots` (as many as `rest`).
+/// Returns the final (slow, fast, signal) averages.
+#[inline(always)]
+fn macd_run<'a, const SIGNAL_ONE: bool>(
+    rest: &[f64],
+    slots: impl Iterator<Item = MacdSlot<'a>>,
+    state: (f64, f64, f64),
+    ks: (f64, f64, f64),
+) -> (f64, f64, f64) {
+    let (mut slow, mut fast, mut sig) = state;
+    let (k_slow, k_fast, k) = ks;
+    for (&v, ((line_out, sig_out), hist_out)) in rest.iter().zip(slots) {
+        slow = (v - slow).mul_add(k_slow, slow);
+        fast = (v - fast).mul_add(k_fast, fast);
+        let line = fast - slow;
+        sig = if SIGNAL_ONE {
+            line
+        } else {
+            (line - sig).mul_add(k, sig)
+        };
+        line_out.write(line);
+        sig_out.write(sig);
+        hist_out.write(line - sig);
     }
+    (slow, fast, sig)
 }
 
 /// The extreme (`pick` = `f64::min` or `f64::max`) of every window of `k` values, written
@@ -489,9 +701,11 @@ pub fn stoch(
     // Fast %K for bars lbk..n at index t − lbk. The window lows go to `d_out` (scratch
     // until %D is written) and the highs to the one buffer this call allocates, which
     // then holds fast %K in place: one 8-byte-per-bar allocation, not three.
-    window_extremes(low, fastk, f64::min, d_out);
+    // Plain comparisons (one instruction, no NaN reaches here) pick the same extreme as
+    // `f64::min`/`f64::max`, as TA-Lib's own `<`/`>` tests do.
+    window_extremes(low, fastk, |a, b| if b < a { b } else { a }, d_out);
     let mut fast = vec![0.0; n];
-    window_extremes(high, fastk, f64::max, &mut fast);
+    window_extremes(high, fastk, |a, b| if b > a { b } else { a }, &mut fast);
     fast.truncate(n - lbk);
     for (j, slot) in fast.iter_mut().enumerate() {
         let (ll, hh) = (d_out[j], *slot);
@@ -508,13 +722,13 @@ pub fn stoch(
     if slowk == 1 {
         slow_k.copy_from_slice(&fast);
     } else {
-        sma(&fast, slowk, slow_k);
+        sma_into(&fast, slowk, slow_k);
     }
     let first_k = lbk + slowk - 1;
     if slowd == 1 {
         d_out[first_k..].copy_from_slice(&k_out[first_k..]);
     } else {
-        sma(&k_out[first_k..], slowd, &mut d_out[first_k..]);
+        sma_into(&k_out[first_k..], slowd, &mut d_out[first_k..]);
     }
     for v in &mut k_out[..lookback] {
         *v = f64::NAN;
@@ -532,8 +746,9 @@ mod tests {
     #[test]
     fn sma_has_the_lookback_prefix_and_window_means() {
         let x = [1.0, 2.0, 3.0, 4.0, 5.0];
-        let mut out = nan(5);
+        let mut out = Vec::new();
         sma(&x, 3, &mut out);
+        assert_eq!(out.len(), 5);
         assert!(out[0].is_nan() && out[1].is_nan());
         assert_eq!(&out[2..], &[2.0, 3.0, 4.0]);
     }
@@ -541,10 +756,13 @@ mod tests {
     #[test]
     fn short_input_stays_all_nan() {
         let x = [1.0, 2.0];
-        let mut out = nan(2);
+        let mut out = Vec::new();
         rsi(&x, 14, &mut out);
         ema(&x, 3, &mut out);
         wma(&x, 3, &mut out);
+        sma(&x, 3, &mut out);
+        atr(&x, &x, &x, 2, &mut out);
+        assert_eq!(out.len(), 10);
         assert!(out.iter().all(|v| v.is_nan()));
     }
 
@@ -554,8 +772,9 @@ mod tests {
         let x: Vec<f64> = (0..200)
             .map(|i| (i as f64 * 0.37).sin() * 10.0 + 50.0)
             .collect();
-        let mut out = nan(x.len());
+        let mut out = Vec::new();
         wma(&x, 3, &mut out);
+        assert_eq!(out.len(), x.len());
         for i in 2..x.len() {
             let want = (x[i - 2] + 2.0 * x[i - 1] + 3.0 * x[i]) / 6.0;
             assert!(
@@ -569,19 +788,21 @@ mod tests {
     #[test]
     fn rsi_of_a_rising_series_is_100_and_flat_is_0() {
         let up: Vec<f64> = (0..30).map(f64::from).collect();
-        let mut out = nan(30);
+        let mut out = Vec::new();
         rsi(&up, 14, &mut out);
+        assert!(out[13].is_nan());
         assert_eq!(out[14], 100.0);
         let flat = vec![5.0; 30];
-        let mut out = nan(30);
+        let mut out = Vec::new();
         rsi(&flat, 14, &mut out);
+        assert_eq!(out.len(), 30);
         assert_eq!(out[29], 0.0);
     }
 
     #[test]
     fn bollinger_of_a_constant_has_zero_width() {
         let x = vec![7.0; 60];
-        let (mut u, mut m, mut l) = (nan(60), nan(60), nan(60));
+        let (mut u, mut m, mut l) = (Vec::new(), Vec::new(), Vec::new());
         bbands(
             &x,
             20,
@@ -593,8 +814,70 @@ mod tests {
                 lower: &mut l,
             },
         );
-        assert!(u[18].is_nan());
+        assert!(u[18].is_nan() && m[18].is_nan() && l[18].is_nan());
+        assert_eq!((u.len(), m.len(), l.len()), (60, 60, 60));
         assert_eq!((u[59], m[59], l[59]), (7.0, 7.0, 7.0));
+    }
+
+    #[test]
+    fn one_loop_macd_equals_the_three_pass_recurrences_bit_for_bit() {
+        let x: Vec<f64> = (0..700)
+            .map(|i| 100.0 + (i as f64 * 0.31).sin() * 7.0 + i as f64 * 0.01)
+            .collect();
+        for (fast, slow, signal) in [(12, 26, 9), (26, 12, 1), (3, 5, 2), (5, 5, 30)] {
+            let (f, s) = (fast.min(slow), fast.max(slow));
+            let lookback = macd_lookback(f, s, signal);
+            let start = s - 1;
+            // Both EMAs from bar slow − 1, seeded with the SMA of the values ending there.
+            let ema_at = |period: usize| {
+                let k = 2.0 / (period + 1) as f64;
+                let mut e = x[start + 1 - period..=start].iter().sum::<f64>() / period as f64;
+                let mut v = vec![e];
+                for &p in &x[start + 1..] {
+                    e = (p - e).mul_add(k, e);
+                    v.push(e);
+                }
+                v
+            };
+            let line: Vec<f64> = ema_at(f)
+                .iter()
+                .zip(ema_at(s))
+                .map(|(a, b)| a - b)
+                .collect();
+            let mut sig = line.clone();
+            if signal > 1 {
+                let k = 2.0 / (signal + 1) as f64;
+                let mut e = line[..signal].iter().sum::<f64>() / signal as f64;
+                sig[signal - 1] = e;
+                for j in signal..line.len() {
+                    e = (line[j] - e).mul_add(k, e);
+                    sig[j] = e;
+                }
+            }
+            let (mut m, mut g, mut h) = (Vec::new(), Vec::new(), Vec::new());
+            macd(
+                &x,
+                fast,
+                slow,
+                signal,
+                MacdOut {
+                    macd: &mut m,
+                    signal: &mut g,
+                    hist: &mut h,
+                },
+            );
+            assert_eq!((m.len(), g.len(), h.len()), (700, 700, 700));
+            for i in 0..700 {
+                if i < lookback {
+                    assert!(m[i].is_nan() && g[i].is_nan() && h[i].is_nan());
+                } else {
+                    let j = i - start;
+                    assert_eq!(m[i].to_bits(), line[j].to_bits(), "line {i}");
+                    assert_eq!(g[i].to_bits(), sig[j].to_bits(), "signal {i}");
+                    assert_eq!(h[i].to_bits(), (line[j] - sig[j]).to_bits(), "hist {i}");
+                }
+            }
+        }
     }
 
     #[test]

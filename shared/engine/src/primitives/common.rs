@@ -55,6 +55,22 @@ pub fn map_numeric(v: &Value, f: impl Fn(f64) -> f64) -> Result<Value, EvalError
     }
 }
 
+/// [`map_numeric`] with a vectorisable `fast` form of `exact` over series: `fast` returns
+/// NaN outside its domain and those values get `exact` (see [`elementwise::map_fixed`]);
+/// a scalar gets `exact`.
+pub fn map_numeric_fixed(
+    v: &Value,
+    fast: impl Fn(f64) -> f64,
+    exact: impl Fn(f64) -> f64,
+) -> Result<Value, EvalError> {
+    match v {
+        Value::Series(s) => Ok(Value::Series(
+            s.with_values(elementwise::map_fixed(&s.values, fast, exact)),
+        )),
+        v => map_numeric(v, exact),
+    }
+}
+
 /// Applies `f` elementwise to two operands: series∘series aligned on the union of dates
 /// (missing → NaN), series∘scalar broadcast, scalar∘scalar.
 pub fn zip_numeric(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Result<Value, EvalError> {

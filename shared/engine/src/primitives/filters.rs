@@ -892,7 +892,10 @@ static UNIQUE: Primitive = Primitive {
     request: None,
     eval: |c| {
         let s = series(c, 0)?;
-        let mut slot: HashMap<u64, usize> = HashMap::new();
+        // Sized for half the points up front (prices are mostly distinct), so the table
+        // grows at most once.
+        let mut slot: HashMap<u64, usize, BitsHash> =
+            HashMap::with_capacity_and_hasher(s.values.len() / 2, BitsHash);
         let (mut values, mut counts): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
         for &v in &s.values {
             // One key per value: every NaN alike, and +0 with −0.
@@ -909,6 +912,38 @@ static UNIQUE: Primitive = Primitive {
         }))
     },
 };
+
+/// Hashing for `unique`'s keys, which are the bits of one f64: a 64×64→128-bit multiply
+/// folded to 64 bits mixes every input bit into the high and low bits the table uses.
+/// Far cheaper than the default SipHash; the keys are numbers from the model's own data,
+/// so flooding resistance buys nothing here.
+#[derive(Clone, Copy, Default)]
+struct BitsHash;
+
+impl std::hash::BuildHasher for BitsHash {
+    type Hasher = BitsHasher;
+    fn build_hasher(&self) -> BitsHasher {
+        BitsHasher(0)
+    }
+}
+
+/// The [`BitsHash`] hasher: holds the mixed key.
+struct BitsHasher(u64);
+
+impl std::hash::Hasher for BitsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b) ^ self.0.rotate_left(8));
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        let m = u128::from(k ^ self.0) * 0x9E37_79B9_7F4A_7C15u128;
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,8 @@
 //! like pandas `a + b` on date-indexed Series; a scalar operand is broadcast. A binary
 //! operation given one operand takes its other operand from the `value` param.
 
-use crate::primitives::common::{map_numeric, zip_numeric};
+use crate::kernels::elementwise::{exp_fast, ln_fast};
+use crate::primitives::common::{map_numeric, map_numeric_fixed, zip_numeric};
 use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
 use crate::value::{KindSet, Value};
 
@@ -127,7 +128,9 @@ static POWER: Primitive = Primitive {
             (None, Some(0.5)) => map_numeric(a, f64::sqrt),
             (None, Some(1.0)) => map_numeric(a, |x| x),
             (None, Some(-1.0)) => map_numeric(a, |x| 1.0 / x),
-            (None, Some(e)) => map_numeric(a, |x| x.powf(e)),
+            // exp(e·ln x) vectorised for positive x (within 1e-13 relative of powf while
+            // |e·ln x| ≤ 708); everything else (negative or zero bases, overflow) is powf's.
+            (None, Some(e)) => map_numeric_fixed(a, |x| exp_fast(e * ln_fast(x)), |x| x.powf(e)),
             (Some(_), Some(_)) => Err(EvalError::new("give the exponent either as a second input or as the `exponent` param, not both.")),
             (None, None) => Err(EvalError::new("needs an exponent: the `exponent` param or a second input.")),
         }
@@ -167,14 +170,19 @@ unary_primitive!(
     "pandas: -s",
     |x: f64| -x
 );
-unary_primitive!(
-    EXP,
-    "exp",
-    "e^x",
-    "Elementwise exponential.",
-    "numpy: np.exp(s)",
-    f64::exp
-);
+static EXP: Primitive = Primitive {
+    name: "exp",
+    family: Family::Math,
+    summary: "e^x",
+    doc: "Elementwise exponential.",
+    reference: "numpy: np.exp(s)",
+    inputs: UNARY_INPUTS,
+    params: &[],
+    returns: Returns::LikeInput(0),
+    request: None,
+    // Vectorised fdlibm exp (within 1 ulp) where the result is normal and finite.
+    eval: |c| map_numeric_fixed(c.input(0), exp_fast, f64::exp),
+};
 unary_primitive!(
     SQRT,
     "sqrt",
@@ -211,13 +219,14 @@ static LOG: Primitive = Primitive {
     returns: Returns::LikeInput(0),
     request: None,
     eval: |c| match c.params.opt_num("base")? {
-        None => map_numeric(c.input(0), f64::ln),
+        // Vectorised fdlibm log (within 1 ulp) for positive normal values.
+        None => map_numeric_fixed(c.input(0), ln_fast, f64::ln),
         Some(1.0) => Err(EvalError::new("`base` must not be 1 (log base 1 is undefined).")),
         Some(10.0) => map_numeric(c.input(0), f64::log10),
         Some(2.0) => map_numeric(c.input(0), f64::log2),
         Some(b) => {
             let lb = b.ln();
-            map_numeric(c.input(0), move |x| x.ln() / lb)
+            map_numeric_fixed(c.input(0), move |x| ln_fast(x) / lb, move |x| x.ln() / lb)
         }
     },
 };
@@ -254,7 +263,10 @@ static ROUND: Primitive = Primitive {
     request: None,
     eval: |c| {
         let d = c.params.int("decimals")?;
-        if d >= 0 {
+        if d == 0 {
+            // Scaling by 10⁰ = 1 is exact both ways: skip the multiply and the divide.
+            map_numeric(c.input(0), f64::round_ties_even)
+        } else if d > 0 {
             let p = 10f64.powi(d as i32);
             map_numeric(c.input(0), move |x| (x * p).round_ties_even() / p)
         } else {

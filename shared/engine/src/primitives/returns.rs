@@ -6,8 +6,8 @@
 //! the same formulas with pandas. NaN values are skipped by the reductions, as pandas'
 //! `mean`/`std`/`min` do, and kept in place by the elementwise ones.
 
-use crate::kernels::elementwise;
 use crate::kernels::pairwise::neumaier_sum;
+use crate::kernels::{elementwise, reduce};
 use crate::primitives::common::series;
 use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
 use crate::value::{Kind, KindSet, Series, Value};
@@ -97,6 +97,27 @@ fn with_lag(s: &Series, p: i64, f: impl Fn(f64, f64) -> f64) -> Series {
     s.with_values(values)
 }
 
+/// [`with_lag`] of ln(x / y), with the vectorised logarithm (within 1 ulp of `ln`) and
+/// `ln` itself for the ratios outside its domain.
+fn log_lag(s: &Series, p: i64) -> Series {
+    let n = s.len();
+    let v = &s.values;
+    let lag = usize::try_from(p.unsigned_abs())
+        .unwrap_or(usize::MAX)
+        .min(n);
+    let fast = |x: f64, y: f64| elementwise::ln_fast(x / y);
+    let exact = |x: f64, y: f64| (x / y).ln();
+    let mut values = Vec::with_capacity(n);
+    if p >= 0 {
+        values.resize(lag, f64::NAN);
+        elementwise::zip_extend_fixed(&mut values, &v[lag..], &v[..n - lag], fast, exact);
+    } else {
+        elementwise::zip_extend_fixed(&mut values, &v[..n - lag], &v[lag..], fast, exact);
+        values.resize(n, f64::NAN);
+    }
+    s.with_values(values)
+}
+
 /// Present (non-NaN) values.
 fn present(v: &[f64]) -> Vec<f64> {
     v.iter().copied().filter(|x| !x.is_nan()).collect()
@@ -123,6 +144,20 @@ fn std1(v: &[f64]) -> f64 {
     let d = neumaier_sum(v.iter().map(|x| x - m));
     let ss = neumaier_sum(v.iter().map(|x| (x - m) * (x - m))) - d * d / n;
     (ss.max(0.0) / (n - 1.0)).sqrt()
+}
+
+/// Mean and sample standard deviation (ddof 1) of the non-NaN values of `v`: the fast
+/// vectorised two-pass moments of [`reduce::central_moments`] when they are accurate to
+/// 1e-11 (which excludes near-constant data), else [`mean`] and [`std1`] of the present
+/// values (exactly 0 for equal values).
+fn mean_std1(v: &[f64]) -> (f64, f64) {
+    if let Some((n, m, [m2, ..])) = reduce::central_moments(v, false) {
+        if n >= 2 {
+            return (m, (m2 / (n - 1) as f64).sqrt());
+        }
+    }
+    let p = present(v);
+    (mean(&p), std1(&p))
 }
 
 /// x / running max(x) − 1, NaN kept in place (the running max skips NaN).
@@ -190,7 +225,7 @@ static LOG_RETURN: Primitive = Primitive {
     request: None,
     eval: |c| {
         let p = periods(c)?;
-        Ok(Value::Series(with_lag(series(c, 0)?, p, |x, y| (x / y).ln())))
+        Ok(Value::Series(log_lag(series(c, 0)?, p)))
     },
 };
 
@@ -264,8 +299,8 @@ static VOLATILITY: Primitive = Primitive {
     request: None,
     eval: |c| {
         let ppy = c.params.num("periods_per_year")?;
-        let r = present(&series(c, 0)?.values);
-        Ok(Value::Scalar(std1(&r) * ppy.sqrt()))
+        let (_, sd) = mean_std1(&series(c, 0)?.values);
+        Ok(Value::Scalar(sd * ppy.sqrt()))
     },
 };
 
@@ -282,15 +317,20 @@ static SHARPE_RATIO: Primitive = Primitive {
     eval: |c| {
         let ppy = c.params.num("periods_per_year")?;
         let rf = c.params.num("risk_free")? / ppy;
-        let e: Vec<f64> = present(&series(c, 0)?.values)
-            .into_iter()
-            .map(|r| r - rf)
-            .collect();
-        let sd = std1(&e);
+        let r = &series(c, 0)?.values;
+        // e = r − rf, built only when rf ≠ 0 (NaN stays NaN and is skipped).
+        let shifted: Vec<f64>;
+        let e = if rf == 0.0 {
+            r.as_slice()
+        } else {
+            shifted = r.iter().map(|x| x - rf).collect();
+            shifted.as_slice()
+        };
+        let (m, sd) = mean_std1(e);
         let sharpe = if sd == 0.0 {
             f64::NAN
         } else {
-            mean(&e) / sd * ppy.sqrt()
+            m / sd * ppy.sqrt()
         };
         Ok(Value::Scalar(sharpe))
     },

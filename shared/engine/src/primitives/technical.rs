@@ -55,13 +55,19 @@ fn period(call: &Call<'_>, name: &str, min: usize) -> Result<usize, EvalError> {
     Ok(v as usize)
 }
 
-/// Where TA-Lib starts: the first row where every input is a number. Returns that index
-/// (the length when no row is complete), or an error naming the first gap after it.
+/// Where TA-Lib starts: the first row where every input is a number (the length when no
+/// row is complete).
+fn leading(n: usize, columns: &[(&str, &[f64])]) -> usize {
+    (0..n)
+        .find(|&i| columns.iter().all(|(_, c)| !c[i].is_nan()))
+        .unwrap_or(n)
+}
+
+/// [`leading`], or an error naming the first gap after it. The kernels report whether
+/// they met a NaN on their way; only then is this scan run, to find and name it.
 fn first_complete(dates: &[i32], columns: &[(&str, &[f64])]) -> Result<usize, EvalError> {
     let n = dates.len();
-    let start = (0..n)
-        .find(|&i| columns.iter().all(|(_, c)| !c[i].is_nan()))
-        .unwrap_or(n);
+    let start = leading(n, columns);
     for (name, col) in columns {
         // A vectorised count first: the common case has no gap, and then no scan.
         if reduce::count(&col[start..]) == n - start {
@@ -83,33 +89,51 @@ fn first_complete(dates: &[i32], columns: &[(&str, &[f64])]) -> Result<usize, Ev
     Ok(start)
 }
 
-/// `N` outputs of `len` rows, all NaN, and the mutable tails from `start` a kernel fills.
+/// `N` outputs of `len` rows: NaN for the `start` rows before the first complete one, then
+/// what `kernel` appends to each (the kernels append exactly `len − start` values, NaN
+/// lookback included, so no row is written twice).
 fn outputs<const N: usize>(
     len: usize,
     start: usize,
-    kernel: impl FnOnce([&mut [f64]; N]),
+    kernel: impl FnOnce([&mut Vec<f64>; N]),
 ) -> [Vec<f64>; N] {
-    let mut cols: [Vec<f64>; N] = std::array::from_fn(|_| vec![f64::NAN; len]);
-    kernel(cols.each_mut().map(|c| &mut c[start..]));
+    let mut cols: [Vec<f64>; N] = std::array::from_fn(|_| {
+        let mut v = Vec::with_capacity(len);
+        v.resize(start, f64::NAN);
+        v
+    });
+    kernel(cols.each_mut());
+    for c in &mut cols {
+        debug_assert_eq!(c.len(), len, "a kernel appended the wrong number of values");
+        c.resize(len, f64::NAN);
+    }
     cols
 }
 
 /// Runs a one-series kernel with `N` outputs on the part of operand 0 after its leading
-/// NaNs; the rows before stay NaN.
+/// NaNs; the rows before stay NaN. The kernel answers whether its input was free of NaN;
+/// when it may not have been, a gap is looked for and refused.
 fn on_series<'a, const N: usize>(
     call: &Call<'a>,
-    kernel: impl FnOnce(&[f64], [&mut [f64]; N]),
+    kernel: impl FnOnce(&[f64], [&mut Vec<f64>; N]) -> bool,
 ) -> Result<(&'a Series, [Vec<f64>; N]), EvalError> {
     let s = series(call, 0)?;
-    let start = first_complete(&s.dates, &[("x", &s.values)])?;
-    let cols = outputs(s.len(), start, |out| kernel(&s.values[start..], out));
+    let columns = [("x", s.values.as_slice())];
+    let start = leading(s.len(), &columns);
+    let mut clean = true;
+    let cols = outputs(s.len(), start, |out| {
+        clean = kernel(&s.values[start..], out)
+    });
+    if !clean {
+        first_complete(&s.dates, &columns)?;
+    }
     Ok((s, cols))
 }
 
 /// Runs a one-series, one-output kernel on the part of `s` after its leading NaNs.
 fn series_indicator(
     call: &Call<'_>,
-    kernel: impl FnOnce(&[f64], &mut [f64]),
+    kernel: impl FnOnce(&[f64], &mut Vec<f64>) -> bool,
 ) -> Result<Value, EvalError> {
     let (s, [out]) = on_series(call, |x, [out]| kernel(x, out))?;
     Ok(Value::Series(s.with_values(out)))
@@ -120,7 +144,7 @@ fn series_indicator(
 fn series_frame<const N: usize>(
     call: &Call<'_>,
     names: [&str; N],
-    kernel: impl FnOnce(&[f64], [&mut [f64]; N]),
+    kernel: impl FnOnce(&[f64], [&mut Vec<f64>; N]) -> bool,
 ) -> Result<Value, EvalError> {
     let (s, cols) = on_series(call, kernel)?;
     Ok(frame_of(&s.dates, names.into_iter().zip(cols).collect()))
@@ -142,16 +166,22 @@ fn hlc<'a>(call: &Call<'a>) -> Result<(&'a Frame, [&'a [f64]; 3]), EvalError> {
 }
 
 /// Runs a kernel of the `high`, `low` and `close` columns of operand 0 with `N` outputs,
-/// from the first row where all three are present; the rows before stay NaN.
+/// from the first row where all three are present; the rows before stay NaN. The kernel
+/// answers whether the columns were free of NaN, as in [`on_series`].
 fn on_hlc<'a, const N: usize>(
     call: &Call<'a>,
-    kernel: impl FnOnce([&[f64]; 3], [&mut [f64]; N]),
+    kernel: impl FnOnce([&[f64]; 3], [&mut Vec<f64>; N]) -> bool,
 ) -> Result<(&'a Frame, [Vec<f64>; N]), EvalError> {
     let (f, [h, l, cl]) = hlc(call)?;
-    let start = first_complete(&f.dates, &[("high", h), ("low", l), ("close", cl)])?;
+    let columns = [("high", h), ("low", l), ("close", cl)];
+    let start = leading(f.len(), &columns);
+    let mut clean = true;
     let cols = outputs(f.len(), start, |out| {
-        kernel([&h[start..], &l[start..], &cl[start..]], out)
+        clean = kernel([&h[start..], &l[start..], &cl[start..]], out);
     });
+    if !clean {
+        first_complete(&f.dates, &columns)?;
+    }
     Ok((f, cols))
 }
 
@@ -207,7 +237,7 @@ const fn moving_average(
 /// Evaluates a moving average: its `period` (≥ 1) and the kernel on operand 0.
 fn moving_average_eval(
     call: &Call<'_>,
-    kernel: fn(&[f64], usize, &mut [f64]),
+    kernel: fn(&[f64], usize, &mut Vec<f64>) -> bool,
 ) -> Result<Value, EvalError> {
     let p = period(call, "period", 1)?;
     series_indicator(call, |x, out| kernel(x, p, out))
@@ -341,7 +371,125 @@ static STOCHASTIC: Primitive = Primitive {
     request: None,
     eval: |c| {
         let periods = (period(c, "fastk_period", 1)?, period(c, "slowk_period", 1)?, period(c, "slowd_period", 1)?);
-        let (f, [k, d]) = on_hlc(c, |[h, l, cl], [k, d]| ta::stoch(h, l, cl, periods, k, d))?;
+        let (f, [k, d]) = on_hlc(c, |[h, l, cl], [k, d]| {
+            // The stochastic smooths in place: it takes NaN-filled rows.
+            let n = cl.len();
+            let (k0, d0) = (k.len(), d.len());
+            k.resize(k0 + n, f64::NAN);
+            d.resize(d0 + n, f64::NAN);
+            ta::stoch(h, l, cl, periods, &mut k[k0..], &mut d[d0..]);
+            // The window extremes cannot tell a NaN, so the columns are counted.
+            [h, l, cl].iter().all(|c| reduce::count(c) == c.len())
+        })?;
         Ok(frame_of(&f.dates, vec![("k", k), ("d", d)]))
     },
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::Params;
+
+    fn run(p: &Primitive, input: Value, params: serde_json::Value) -> Result<Value, String> {
+        let params = Params::bind(p, params.as_object().unwrap()).map_err(|e| format!("{e:?}"))?;
+        (p.eval)(&Call {
+            inputs: &[&input],
+            params: &params,
+            data: None,
+        })
+        .map_err(|e| e.message)
+    }
+
+    fn prices(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| 100.0 + (i as f64 * 0.7).sin() * 3.0 + i as f64 * 0.05)
+            .collect()
+    }
+
+    /// A NaN after the first value is refused wherever it sits (in a seed, in the running
+    /// part, on the last bar, in any OHLC column), and leading NaNs are skipped, for every
+    /// indicator: the kernels' own NaN detection must leave no hole.
+    #[test]
+    fn a_gap_anywhere_after_the_first_value_is_refused() {
+        let n = 300;
+        let dates: Vec<i32> = (0..n as i32).collect();
+        let one = |v: Vec<f64>| Value::Series(Series::from_vecs(dates.clone(), v));
+        let ohlc = |h: Vec<f64>, l: Vec<f64>, c: Vec<f64>| {
+            Value::Frame(Frame {
+                dates: std::sync::Arc::new(dates.clone()),
+                columns: vec![("high".into(), h), ("low".into(), l), ("close".into(), c)],
+            })
+        };
+        let series_cases: [(&Primitive, serde_json::Value); 8] = [
+            (&SMA, serde_json::json!({"period": 5})),
+            (&SMA, serde_json::json!({"period": 1})),
+            (&WMA, serde_json::json!({"period": 3})),
+            (&TA_EMA, serde_json::json!({"period": 5})),
+            (&TA_EMA, serde_json::json!({"period": 1})),
+            (&RSI, serde_json::json!({"period": 4})),
+            (
+                &MACD,
+                serde_json::json!({"fast": 3, "slow": 6, "signal": 2}),
+            ),
+            (&BOLLINGER_BANDS, serde_json::json!({"period": 5})),
+        ];
+        // Bar 5 follows 3 leading NaNs, so it is in every seed; 150 is in the running
+        // part (and after WMA's first re-sum at 3·8 bars), n − 1 is the last bar.
+        for (p, params) in &series_cases {
+            let mut clean = prices(n);
+            clean[..3].fill(f64::NAN);
+            assert!(
+                run(p, one(clean.clone()), params.clone()).is_ok(),
+                "{}",
+                p.name
+            );
+            for at in [4, 5, 150, n - 1] {
+                let mut v = clean.clone();
+                v[at] = f64::NAN;
+                let err = run(p, one(v), params.clone()).unwrap_err();
+                assert!(
+                    err.contains("missing values inside"),
+                    "{} at {at}: {err}",
+                    p.name
+                );
+            }
+            // Short input (all lookback) is checked too.
+            let short = Series::from_vecs(vec![0, 1, 2], vec![1.0, f64::NAN, 2.0]);
+            let err = run(p, Value::Series(short), params.clone()).unwrap_err();
+            assert!(
+                err.contains("missing values inside"),
+                "{} short: {err}",
+                p.name
+            );
+        }
+        let ohlc_cases: [(&Primitive, serde_json::Value); 3] = [
+            (&ATR, serde_json::json!({"period": 4})),
+            (&ATR, serde_json::json!({"period": 1})),
+            (&STOCHASTIC, serde_json::json!({})),
+        ];
+        let close = prices(n);
+        let high: Vec<f64> = close.iter().map(|c| c + 1.0).collect();
+        let low: Vec<f64> = close.iter().map(|c| c - 1.0).collect();
+        for (p, params) in &ohlc_cases {
+            let ok = run(
+                p,
+                ohlc(high.clone(), low.clone(), close.clone()),
+                params.clone(),
+            );
+            assert!(ok.is_ok(), "{}", p.name);
+            for col in 0..3 {
+                for at in [1, 2, 150, n - 1] {
+                    let mut cols = [high.clone(), low.clone(), close.clone()];
+                    cols[col][at] = f64::NAN;
+                    let [h, l, c] = cols;
+                    let err = run(p, ohlc(h, l, c), params.clone()).unwrap_err();
+                    assert!(
+                        err.contains("missing values inside"),
+                        "{} col {col} at {at}: {err}",
+                        p.name
+                    );
+                }
+            }
+        }
+    }
+}
