@@ -1134,13 +1134,6 @@ impl RunRepo for SqliteStore {
                 if load_model(c, &r.model_slug)?.is_none() {
                     return Err(StoreError::not_found("model", &r.model_slug));
                 }
-                let taken: Option<i64> = c
-                    .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")
-                    .and_then(|mut st| st.query_row([&r.id], |row| row.get(0)).optional())
-                    .map_err(db_err)?;
-                if taken.is_some() {
-                    return Err(duplicate_run_id(&r.id));
-                }
                 if let Some(h) = &idem {
                     let prev: Option<String> = c
                         .query_row(
@@ -1181,7 +1174,12 @@ impl RunRepo for SqliteStore {
                         r.cached
                     ])
                 })
-                .map_err(db_err)?;
+                // The id is the primary key: the only constraint this insert can break is a
+                // run id recorded before.
+                .map_err(|e| match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::ConstraintViolation) => duplicate_run_id(&r.id),
+                    _ => db_err(e),
+                })?;
                 let day = day_of(now);
                 let first_ever = c
                     .prepare_cached("INSERT OR IGNORE INTO model_runners (model_slug, user_id) VALUES (?1, ?2)")
