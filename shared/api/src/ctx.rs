@@ -34,6 +34,13 @@ pub struct Ctx {
     /// cores between runs and starve the async workers that answer everything else
     /// (cached runs, the store's replies), which is what stretched the latency tail.
     pub compute_slots: tokio::sync::Semaphore,
+    /// Whether a fresh run keeps its compute slot until its output blob and record are
+    /// written. With the embedded store those writes are CPU work as well (hundreds of KB
+    /// copied into the page cache, a file created, SQLite pages): letting more runs write
+    /// at once than there are cores time-slices them and stretches every run's latency,
+    /// while a first-come first-served queue of whole runs keeps the tail close to the
+    /// median. A networked store's writes are waits, during which the core runs others.
+    pub hold_slot_through_writes: bool,
 }
 
 impl Ctx {
@@ -67,8 +74,10 @@ impl Ctx {
             timeout: config.run_timeout,
             ..Limits::default()
         };
+        let hold_slot_through_writes = store.backend() == "sqlite";
         Ok(Self {
             config,
+            hold_slot_through_writes,
             store,
             gateway,
             limits,

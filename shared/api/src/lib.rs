@@ -11,6 +11,7 @@
 //! - [`ctx`]: [`Ctx`], built once per cold start (store, data gateway, caches).
 //! - [`error`]: [`ApiError`] and the single error→HTTP mapping.
 //! - [`openapi`]: the OpenAPI 3.1 document served at `/api/openapi.json`.
+//! - [`run_blob`]: a run result's shared JSON and the packed form it is stored in.
 //! - [`seed`]: loading `seeds/models/*.json` idempotently.
 
 #![recursion_limit = "512"]
@@ -27,6 +28,7 @@ pub mod prelude;
 pub mod request;
 pub mod router;
 pub mod routes;
+pub mod run_blob;
 pub mod seed;
 pub mod text;
 

@@ -420,13 +420,14 @@ pub struct StoredBlob {
 
 impl StoredBlob {
     /// The content-addressed key of a run output shared by identical runs
-    /// (`runs/shared/<sha256>.json`, under the `runs/` lifecycle rule). Callers store it
+    /// (`runs/shared/<sha256>.pack`: the API stores results packed, see `auster_api::run_blob`;
+    /// under the `runs/` lifecycle rule). Callers store it
     /// again whenever they compute the output afresh, which renews its age, so no run
     /// points at a blob older than the results cache (one UTC day).
     pub fn shared_run_output(bytes: &[u8]) -> Self {
         let hash = common::sha256_hex(bytes);
         Self {
-            key: format!("runs/shared/{hash}.json"),
+            key: format!("runs/shared/{hash}.pack"),
             hash,
             size: bytes.len() as u64,
         }

@@ -828,8 +828,10 @@ impl KeyRepo for SqliteStore {
     async fn list_api_keys(&self, user_id: &str) -> Result<Vec<ApiKeyRecord>> {
         let u = user_id.to_string();
         self.call(move |c| {
+            // Keys made in the same millisecond keep their creation order (rowid), not
+            // the order of their random ids.
             c.prepare_cached(&format!(
-                "SELECT {KEY_COLS} FROM api_keys WHERE user_id = ?1 ORDER BY created_at DESC, id DESC"
+                "SELECT {KEY_COLS} FROM api_keys WHERE user_id = ?1 ORDER BY created_at DESC, rowid DESC"
             ))
             .and_then(|mut s| s.query_map([&u], key_row)?.collect())
             .map_err(db_err)

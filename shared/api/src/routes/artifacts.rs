@@ -59,7 +59,14 @@ pub async fn publish_run(
             run.id
         )));
     }
-    let body = ctx.store.get_run_output(&run.id, user).await?;
+    // The artifact keeps the result as JSON: it is what readers download.
+    let body =
+        crate::run_blob::to_json(ctx.store.get_run_output(&run.id, user).await?).map_err(|e| {
+            ApiError::Internal(format!(
+                "stored output of run {} is unreadable: {e}",
+                run.id
+            ))
+        })?;
     let slug = slug_from_title(&p.title);
     let record = ctx
         .store

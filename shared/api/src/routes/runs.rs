@@ -20,7 +20,7 @@ use auster_store::{
     StoredBlob,
 };
 use auster_types::api::RunRequest;
-use auster_types::{DataSourceRef, Issue, ModelFile, RunResult, RunStatus, StepTiming};
+use auster_types::{DataSourceRef, Issue, ModelFile, RunResult, RunStatus};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -32,6 +32,7 @@ use crate::ctx::{CachedRun, Ctx};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::prelude::*;
+use crate::run_blob;
 use crate::text;
 
 /// `POST /api/models/run`.
@@ -87,20 +88,29 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, Ap
         version.created_at,
         &program.inputs,
     );
+    // On a miss: the compute slot, kept until the run is recorded when the store's writes
+    // are CPU work too (see `Ctx::hold_slot_through_writes`), and the results-cache entry to write
+    // beside the run record.
+    let mut slot = None;
+    let mut fresh = None;
     let (entry, cached) = match cached(ctx, &cache_key).await {
         Some(e) => (e, true),
         None => {
             let computed = match compute(ctx, program, &version.model_slug, version.version).await {
-                Ok(e) => store_shared(ctx, &e)
-                    .await
-                    .map(|()| e)
-                    .map_err(|e| (e, "the result could not be stored".into())),
+                Ok((e, packed, s)) => {
+                    slot = s;
+                    store_shared(ctx, &e, &packed)
+                        .await
+                        .map(|()| e)
+                        .map_err(|e| (e, "the result could not be stored".into()))
+                }
                 Err(failure) => Err(failure),
             };
             match computed {
                 Ok(e) => {
                     let e = Arc::new(e);
-                    remember(ctx, cache_key, e.clone()).await;
+                    ctx.run_cache.put(cache_key.clone(), e.clone());
+                    fresh = Some(cache_key);
                     (e, false)
                 }
                 Err((err, message)) => {
@@ -131,25 +141,31 @@ pub async fn run_model(ctx: &Ctx, input: Body<RunRequest>) -> Result<RawJson, Ap
         }
     };
 
-    let record = match ctx
-        .store
-        .record_run(NewRun {
-            id: run_id.clone(),
-            user_id: user.clone(),
-            model_slug: entry.model_slug.clone(),
-            version: entry.version,
-            inputs: entry.inputs.clone(),
-            status: RunStatus::Success,
-            error: None,
-            runtime_ms: entry.runtime_ms,
-            cost,
-            data_sources: entry.data_sources.clone(),
-            output: Some(RunOutput::Stored(entry.blob.clone())),
-            idempotency_key: input.idempotency_key.clone(),
-            cached,
-        })
-        .await
-    {
+    // The run record and (after a fresh computation) the results cache's pointer to the
+    // blob are independent writes: issued together, a networked store overlaps them.
+    let remembered = async {
+        if let Some(key) = fresh {
+            remember_in_store(ctx, &key, &entry).await;
+        }
+    };
+    let recorded = ctx.store.record_run(NewRun {
+        id: run_id.clone(),
+        user_id: user.clone(),
+        model_slug: entry.model_slug.clone(),
+        version: entry.version,
+        inputs: entry.inputs.clone(),
+        status: RunStatus::Success,
+        error: None,
+        runtime_ms: entry.runtime_ms,
+        cost,
+        data_sources: entry.data_sources.clone(),
+        output: Some(RunOutput::Stored(entry.blob.clone())),
+        idempotency_key: input.idempotency_key.clone(),
+        cached,
+    });
+    let (recorded, ()) = tokio::join!(recorded, remembered);
+    drop(slot);
+    let record = match recorded {
         Ok(r) => r,
         Err(e) => {
             refund(ctx, &user, cost, &entry.model_slug, &run_id).await;
@@ -177,49 +193,6 @@ fn json_of(result: &RunResult) -> Result<RawJson, ApiError> {
         .map_err(|e| ApiError::Internal(format!("run result encoding failed: {e}")))
 }
 
-/// The fields of a RunResult that every identical run shares (all but `run_id`, `cached`
-/// and `cost`), borrowed for serialisation; `outputs` is appended after them by its own
-/// fast writer (`RunOutputs::write_json`). `shared_json_round_trips` proves that
-/// prefixing the per-run fields gives back exactly the RunResult, so a field added to
-/// RunResult and forgotten here fails that test.
-#[derive(Serialize)]
-struct SharedFields<'a> {
-    model_slug: &'a str,
-    version: u32,
-    status: RunStatus,
-    inputs: &'a Map<String, Value>,
-    steps: &'a [StepTiming],
-    data_sources: &'a [DataSourceRef],
-    runtime_ms: f64,
-    engine_version: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: &'a Option<String>,
-}
-
-/// The shared JSON of a result (see [`SharedFields`]): its fields, then `"outputs"` last.
-fn shared_json(r: &RunResult) -> Result<Vec<u8>, ApiError> {
-    let encode = |r: &RunResult| -> Result<Vec<u8>, serde_json::Error> {
-        let mut out = serde_json::to_vec(&SharedFields {
-            model_slug: &r.model_slug,
-            version: r.version,
-            status: r.status,
-            inputs: &r.inputs,
-            steps: &r.steps,
-            data_sources: &r.data_sources,
-            runtime_ms: r.runtime_ms,
-            engine_version: &r.engine_version,
-            error: &r.error,
-        })?;
-        // `{…}` → `{…,"outputs":{…}}`: the object always has fields (model_slug at least).
-        out.pop();
-        out.extend_from_slice(b",\"outputs\":");
-        r.outputs.write_json(&mut out)?;
-        out.push(b'}');
-        Ok(out)
-    };
-    encode(r).map_err(|e| ApiError::Internal(format!("run result encoding failed: {e}")))
-}
-
 /// One run's answer: its own fields, then the shared JSON (which starts with `{` and holds
 /// at least `model_slug`, so the comma is always followed by a field).
 fn answer(run_id: &str, cached: bool, cost: u32, shared: &[u8]) -> Vec<u8> {
@@ -233,11 +206,11 @@ fn answer(run_id: &str, cached: bool, cost: u32, shared: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Stores a fresh result's shared JSON as its content-addressed blob.
-async fn store_shared(ctx: &Ctx, e: &CachedRun) -> Result<(), ApiError> {
+/// Stores a fresh result's packed form ([`run_blob`]) as its content-addressed blob.
+async fn store_shared(ctx: &Ctx, e: &CachedRun, packed: &[u8]) -> Result<(), ApiError> {
     // Written on every fresh computation (at most once a day per cache key): that renews
     // the blob's age under the `runs/` lifecycle rule.
-    ctx.store.put_blob(&e.blob.key, &e.body).await?;
+    ctx.store.put_blob(&e.blob.key, packed).await?;
     Ok(())
 }
 
@@ -384,7 +357,7 @@ async fn cached(ctx: &Ctx, key: &str) -> Option<Arc<CachedRun>> {
         }
     };
     // A blob that expired or cannot be read is a miss: the run computes afresh.
-    let body = ctx.store.get_blob(&pointer.blob).await.ok()?;
+    let body = run_blob::to_json(ctx.store.get_blob(&pointer.blob).await.ok()?).ok()?;
     let r: SharedMeta = serde_json::from_slice(&body).ok()?;
     let entry = Arc::new(CachedRun {
         model_slug: r.model_slug,
@@ -403,7 +376,9 @@ async fn cached(ctx: &Ctx, key: &str) -> Option<Arc<CachedRun>> {
     Some(entry)
 }
 
-async fn remember(ctx: &Ctx, key: String, entry: Arc<CachedRun>) {
+/// Writes the results cache's pointer to a fresh result's blob (best effort: a failed
+/// write only costs another instance a recomputation).
+async fn remember_in_store(ctx: &Ctx, key: &str, entry: &CachedRun) {
     // Until the end of the UTC day: the key carries the day, so later entries never match.
     let now = now_ms();
     let ttl = (86_400_000 - now.rem_euclid(86_400_000)) / 1000 + 1;
@@ -414,24 +389,25 @@ async fn remember(ctx: &Ctx, key: String, entry: Arc<CachedRun>) {
     };
     match serde_json::to_vec(&pointer) {
         Ok(bytes) => {
-            if let Err(e) = ctx.store.cache_put(&key, &bytes, ttl as u64).await {
+            if let Err(e) = ctx.store.cache_put(key, &bytes, ttl as u64).await {
                 tracing::warn!(error = %e, "run cache write failed");
             }
         }
         Err(e) => tracing::warn!(error = %e, "run cache encode failed"),
     }
-    ctx.run_cache.put(key, entry);
 }
 
 /// Fetches the data (within the time budget), then executes and serialises the result
 /// once (without its per-run fields) off the async workers: both are CPU work of a
 /// millisecond or more that would otherwise stall other requests on the same worker.
-async fn compute(
-    ctx: &Ctx,
+/// Returns the compute slot too when the store's writes should stay inside it
+/// ([`Ctx::hold_slot_through_writes`]).
+async fn compute<'c>(
+    ctx: &'c Ctx,
     program: auster_engine::Program,
     slug: &str,
     version: u32,
-) -> Result<CachedRun, (ApiError, String)> {
+) -> Result<Fresh<'c>, (ApiError, String)> {
     let limits = ctx.limits.clone();
     let fetched = match tokio::time::timeout(
         limits.timeout,
@@ -445,25 +421,32 @@ async fn compute(
     };
     let inputs = program.inputs.clone();
     let slug = slug.to_string();
-    let _slot = ctx.compute_slots.acquire().await.map_err(|e| {
+    let slot = ctx.compute_slots.acquire().await.map_err(|e| {
         (
             ApiError::Internal(format!("compute slots closed: {e}")),
             "internal error".to_string(),
         )
     })?;
-    tokio::task::spawn_blocking(move || {
+    let computed = tokio::task::spawn_blocking(move || {
         let exec = auster_engine::execute(&program, &fetched, &limits).map_err(run_error)?;
         let r = exec.into_result(&slug, version, inputs);
-        let body = shared_json(&r).map_err(|e| (e, "the result could not be encoded".into()))?;
-        Ok(CachedRun {
-            blob: StoredBlob::shared_run_output(&body),
+        let encoded = run_blob::encode(&r).map_err(|e| {
+            (
+                ApiError::Internal(format!("run result encoding failed: {e}")),
+                "the result could not be encoded".to_string(),
+            )
+        })?;
+        let body = encoded.json;
+        let run = CachedRun {
+            blob: StoredBlob::shared_run_output(&encoded.packed),
             model_slug: r.model_slug,
             version: r.version,
             inputs: r.inputs,
             runtime_ms: r.runtime_ms,
             data_sources: r.data_sources,
             body,
-        })
+        };
+        Ok((run, encoded.packed))
     })
     .await
     .map_err(|e| {
@@ -471,8 +454,17 @@ async fn compute(
             ApiError::Internal(format!("run task failed: {e}")),
             "internal error".to_string(),
         )
-    })?
+    })??;
+    Ok((
+        computed.0,
+        computed.1,
+        ctx.hold_slot_through_writes.then_some(slot),
+    ))
 }
+
+/// A fresh result: what identical runs are answered from, its packed form to store, and
+/// the compute slot when the store's writes stay inside it.
+type Fresh<'c> = (CachedRun, Vec<u8>, Option<tokio::sync::SemaphorePermit<'c>>);
 
 /// Maps an engine failure to the API error and the message recorded with the run.
 fn run_error(e: RunError) -> (ApiError, String) {
@@ -513,12 +505,14 @@ async fn stored_result(
 
 async fn load_result(ctx: &Ctx, run: &RunRecord, user: &str) -> Result<RunResult, ApiError> {
     let mut result = match ctx.store.get_run_output(&run.id, user).await {
-        Ok(bytes) => serde_json::from_slice::<RunResult>(&bytes).map_err(|e| {
-            ApiError::Internal(format!(
-                "stored output of run {} is unreadable: {e}",
-                run.id
-            ))
-        })?,
+        Ok(bytes) => run_blob::to_json(bytes)
+            .and_then(|json| serde_json::from_slice::<RunResult>(&json).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                ApiError::Internal(format!(
+                    "stored output of run {} is unreadable: {e}",
+                    run.id
+                ))
+            })?,
         Err(StoreError::NotFound(_)) => RunResult {
             run_id: None,
             model_slug: run.model_slug.clone(),
@@ -563,7 +557,7 @@ pub async fn get_run(ctx: &Ctx, input: Path) -> Result<Ok200<RunResult>, ApiErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auster_types::{IsoDate, RunOutputs, ScalarOutput, SeriesOutput, TableOutput};
+    use auster_types::{IsoDate, RunOutputs, ScalarOutput, SeriesOutput, StepTiming, TableOutput};
     use serde_json::json;
 
     fn full_result() -> RunResult {
@@ -620,7 +614,7 @@ mod tests {
     #[test]
     fn shared_json_round_trips() {
         let r = full_result();
-        let shared = shared_json(&r).unwrap();
+        let shared = run_blob::shared_json(&r).unwrap();
         let answered: RunResult =
             serde_json::from_slice(&answer("01J\"x", true, 4, &shared)).unwrap();
         let mut want = r.clone();
