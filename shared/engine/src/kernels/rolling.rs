@@ -1404,7 +1404,7 @@ mod tests {
 
     #[test]
     fn finite_fast_path_is_bit_identical_to_the_block_sums() {
-        let mut s = 0x5EED_0F_B10C_5u64;
+        let mut s = 0x05EE_D0FB_10C5_u64;
         let mut next = move || {
             s ^= s << 13;
             s ^= s >> 7;
