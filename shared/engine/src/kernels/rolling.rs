@@ -211,12 +211,18 @@ pub fn rolling_sum(values: &[f64], window: usize, min_periods: usize) -> Vec<f64
             f64::NAN
         }
     };
-    if window > 1 {
-        if let Some(out) = block_sums(values, window, emit) {
-            return out;
+    let general = |v: &[f64]| {
+        if window > 1 {
+            if let Some(out) = block_sums(v, window, emit) {
+                return out;
+            }
         }
+        slide(v, window, SumState::default(), emit)
+    };
+    if let Some(out) = finite_windows::<false>(values, window, min_periods, general) {
+        return out;
     }
-    slide(values, window, SumState::default(), emit)
+    general(values)
 }
 
 /// Rolling mean of the non-NaN values (pandas `rolling(window, min_periods).mean()`).
@@ -242,12 +248,234 @@ pub fn rolling_mean(values: &[f64], window: usize, min_periods: usize) -> Vec<f6
             f64::NAN
         }
     };
-    if window > 1 {
-        if let Some(out) = block_sums(values, window, emit) {
-            return out;
+    let general = |v: &[f64]| {
+        if window > 1 {
+            if let Some(out) = block_sums(v, window, emit) {
+                return out;
+            }
+        }
+        slide(v, window, SumState::default(), emit)
+    };
+    if let Some(out) = finite_windows::<true>(values, window, min_periods, general) {
+        return out;
+    }
+    general(values)
+}
+
+/// Blocks of [`finite_windows`] whose prefix and suffix chains run side by side.
+const CHAIN_LANES: usize = 4;
+
+/// [`rolling_sum`] (`MEAN = false`) or [`rolling_mean`] when every value after the
+/// leading NaNs is finite, in two passes per group of blocks so that the work vectorises
+/// or overlaps: `None` (nothing kept) when `window < 2`, `min_periods > window`, the data
+/// after the leading NaNs is shorter than a window, or a NaN or infinity follows.
+///
+/// The outputs whose window reaches into the leading NaNs (the first `f + window − 1`,
+/// for `f` leading NaNs) come from `general` over that head. The rest are full windows of
+/// `values[f..]`, summed by the blocks of [`block_sums`] counted from `f`: the window
+/// ending at offset `r` of block `k` is `S[r + 1] + P[r]`, the suffix of block `k − 1` and
+/// the prefix of block `k`, each a plain sum of at most `window` values started from 0
+/// (exactly the operations of [`block_sums`], so with no leading NaN the results are the
+/// same bits). Each of those sums is a chain of dependent adds, one add's latency per
+/// value; [`CHAIN_LANES`] blocks run their prefix and suffix chains in one loop so that
+/// eight chains overlap, then a second, vectorised pass adds them up (and divides, for the
+/// mean). Every window holds `window` values, so counts are known; the mean's sign rule
+/// never fires (a sum of values of one sign, started from +0, keeps that sign), and the
+/// only rule left, "a window of equal values gives that value exactly", needs a run of
+/// equal neighbours: the chain loop flags each block with one, and only windows touching
+/// a flagged block are checked.
+fn finite_windows<const MEAN: bool>(
+    values: &[f64],
+    window: usize,
+    min_periods: usize,
+    general: impl Fn(&[f64]) -> Vec<f64>,
+) -> Option<Vec<f64>> {
+    if window < 2 || min_periods > window {
+        return None;
+    }
+    let lead = values.iter().take_while(|x| x.is_nan()).count();
+    let rest = &values[lead..];
+    if rest.len() < window {
+        return None;
+    }
+    let head = lead + window - 1;
+    let mut out = general(&values[..head]);
+    out.reserve(values.len() - head);
+    let ok = {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx2")]
+            fn wide<const MEAN: bool>(x: &[f64], w: usize, out: &mut Vec<f64>) -> bool {
+                full_window_sums::<MEAN>(x, w, out)
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above).
+                unsafe { wide::<MEAN>(rest, window, &mut out) }
+            } else {
+                full_window_sums::<MEAN>(rest, window, &mut out)
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            full_window_sums::<MEAN>(rest, window, &mut out)
+        }
+    };
+    (ok && out.len() == values.len()).then_some(out)
+}
+
+/// Whether `x` is NaN or infinite (all exponent bits set), as an integer test that does
+/// not break the chains it sits between.
+#[inline(always)]
+fn non_finite(x: f64) -> bool {
+    const EXP: u64 = 0x7ff0_0000_0000_0000;
+    x.to_bits() & EXP == EXP
+}
+
+/// Appends the window sums (means) of every full window of `x` (those ending at
+/// `i ≥ w − 1`) to `out`; false as soon as a value is NaN or infinite (then `out` holds
+/// part of them). `2 ≤ w ≤ x.len()`. See [`finite_windows`].
+#[inline(always)]
+fn full_window_sums<const MEAN: bool>(x: &[f64], w: usize, out: &mut Vec<f64>) -> bool {
+    const L: usize = CHAIN_LANES;
+    let n = x.len();
+    let wf = w as f64;
+    // Whether the window ending at `i` holds one repeated value (then it is that value).
+    let constant_from = |i: usize| x[i + 1 - w..i].iter().all(|&v| v == x[i]);
+    let emit = |sum: f64, i: usize, check: bool| {
+        if check && constant_from(i) {
+            if MEAN {
+                x[i]
+            } else {
+                x[i] * wf
+            }
+        } else if MEAN {
+            sum / wf
+        } else {
+            sum
+        }
+    };
+    // Block 0: only its last window is full.
+    let (mut p, mut bad, mut equal_prev) = (0.0f64, false, false);
+    for (r, &v) in x[..w].iter().enumerate() {
+        bad |= non_finite(v);
+        equal_prev |= r > 0 && v == x[r - 1];
+        p += v;
+    }
+    if bad {
+        return false;
+    }
+    out.push(emit(0.0 + p, w - 1, equal_prev));
+    // Scratch: prefix sums of each lane's block, suffix sums of the block before it
+    // (suffix[w] = 0).
+    let mut pre = vec![0.0f64; L * w];
+    let mut suf = vec![0.0f64; L * (w + 1)];
+    let mut b = 1;
+    while b * w < n {
+        let lanes = if (b + L) * w <= n { L } else { 1 };
+        let len = (n - b * w).min(w);
+        let mut equal = [false; L];
+        if lanes == L {
+            let (bad_group, eq) = chains::<L>(x, w, b, &mut pre, &mut suf);
+            bad = bad_group;
+            equal = eq;
+        } else {
+            // One block at a time (the last ones, maybe partial).
+            let base = b * w;
+            let (mut p, mut s) = (0.0f64, 0.0f64);
+            for (r, (&v, slot)) in x[base..base + len].iter().zip(&mut pre[..len]).enumerate() {
+                bad |= non_finite(v);
+                equal[0] |= v == x[base + r - 1];
+                p += v;
+                *slot = p;
+            }
+            suf[w] = 0.0;
+            for (&v, slot) in x[base - w + 1..base].iter().zip(&mut suf[1..w]).rev() {
+                s += v;
+                *slot = s;
+            }
+        }
+        if bad {
+            return false;
+        }
+        for j in 0..lanes {
+            let base = (b + j) * w;
+            let len = if lanes == L { w } else { len };
+            let (p, s) = (
+                &pre[j * w..j * w + len],
+                &suf[j * (w + 1) + 1..j * (w + 1) + 1 + len],
+            );
+            let at = out.len();
+            append_sums::<MEAN>(out, p, s, wf);
+            if equal[j] || equal_prev {
+                for (r, slot) in out[at..].iter_mut().enumerate() {
+                    if constant_from(base + r) {
+                        *slot = emit(0.0, base + r, true);
+                    }
+                }
+            }
+            equal_prev = equal[j];
+        }
+        b += lanes;
+    }
+    true
+}
+
+/// `s[r] + p[r]` (divided by `wf` for a mean) for every `r`, appended to `out` through its
+/// spare capacity (a loop that vectorises).
+#[inline(always)]
+fn append_sums<const MEAN: bool>(out: &mut Vec<f64>, p: &[f64], s: &[f64], wf: f64) {
+    let n = p.len().min(s.len());
+    out.reserve(n);
+    let at = out.len();
+    for ((slot, &a), &b) in out.spare_capacity_mut()[..n]
+        .iter_mut()
+        .zip(&s[..n])
+        .zip(&p[..n])
+    {
+        let sum = a + b;
+        slot.write(if MEAN { sum / wf } else { sum });
+    }
+    // SAFETY: `reserve` made `n` spare slots, and the loop wrote each of them.
+    unsafe { out.set_len(at + n) };
+}
+
+/// The chains of `L` full blocks `b, …, b + L − 1` (`b ≥ 1`) in one loop: lane `j` keeps
+/// the prefix sums of block `b + j` in `pre[j·w..]` and the suffix sums of the block
+/// before it in `suf[j·(w + 1)..]` (offsets 1 to `w`, offset `w` being 0). Returns whether
+/// a value was NaN or infinite, and for each lane whether a value of its block equals the
+/// one before it.
+#[inline(always)]
+fn chains<const L: usize>(
+    x: &[f64],
+    w: usize,
+    b: usize,
+    pre: &mut [f64],
+    suf: &mut [f64],
+) -> (bool, [bool; L]) {
+    let span = &x[(b - 1) * w..(b + L) * w];
+    let (mut p, mut s) = ([0.0f64; L], [0.0f64; L]);
+    let mut last: [f64; L] = std::array::from_fn(|j| span[(j + 1) * w - 1]);
+    let mut bad = false;
+    let mut equal = [false; L];
+    for j in 0..L {
+        suf[j * (w + 1) + w] = 0.0;
+    }
+    for r in 0..w {
+        for j in 0..L {
+            // Offset r of block b + j, and offset w − 1 − r of block b + j − 1.
+            let v = span[(j + 1) * w + r];
+            bad |= non_finite(v);
+            equal[j] |= v == last[j];
+            last[j] = v;
+            p[j] += v;
+            pre[j * w + r] = p[j];
+            if r + 1 < w {
+                s[j] += span[(j + 1) * w - 1 - r];
+                suf[j * (w + 1) + w - 1 - r] = s[j];
+            }
         }
     }
-    slide(values, window, SumState::default(), emit)
+    (bad, equal)
 }
 
 /// An update that shrinks Σ(x − mean)² by more than this factor has cancelled away all
@@ -1141,6 +1369,171 @@ mod tests {
         let inf = [1.0, f64::INFINITY, 2.0, 3.0, 4.0];
         let got = rolling_sum(&inf, 2, 2);
         assert!(got[0].is_nan() && got[1] == f64::INFINITY);
+    }
+
+    /// The block-sum emit rules of [`rolling_sum`] / [`rolling_mean`], for the reference.
+    fn block_reference(v: &[f64], window: usize, min_periods: usize, mean: bool) -> Vec<f64> {
+        block_sums(v, window, |s| {
+            if s.nobs == 0 && min_periods == 0 && !mean {
+                0.0
+            } else if s.nobs >= min_periods && s.nobs > 0 {
+                let m = if mean { s.sum / s.nobs as f64 } else { s.sum };
+                if s.run >= s.nobs {
+                    if mean {
+                        s.prev
+                    } else {
+                        s.prev * s.nobs as f64
+                    }
+                } else if mean
+                    && ((s.negatives == 0 && m < 0.0) || (s.negatives == s.nobs && m > 0.0))
+                {
+                    0.0
+                } else {
+                    m
+                }
+            } else {
+                f64::NAN
+            }
+        })
+        .unwrap_or_else(|| panic!("reference refused finite data"))
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn finite_fast_path_is_bit_identical_to_the_block_sums() {
+        let mut s = 0x05EE_D0FB_10C5_u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        // Mixed signs and scales, signed zeros, and runs of equal values (including runs
+        // mixing 0.0 and -0.0, which compare equal).
+        let mixed: Vec<f64> = (0..3001)
+            .map(|_| {
+                let r = next();
+                match r >> 60 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 | 3 => 7.25,
+                    4 => 1e9 + (r & 0xff) as f64,
+                    k => (k as f64 - 10.0) * 0.37 + (r & 0xfff) as f64 * 1e-4,
+                }
+            })
+            .collect();
+        let runs: Vec<f64> = (0..777)
+            .map(|i| match (i / 23) % 4 {
+                0 => 0.1,
+                1 => -3.3,
+                2 => {
+                    if i % 2 == 0 {
+                        0.0
+                    } else {
+                        -0.0
+                    }
+                }
+                _ => i as f64 * 0.01,
+            })
+            .collect();
+        let zeros = vec![-0.0f64; 300];
+        for data in [&mixed, &runs, &zeros] {
+            for window in [2, 3, 4, 5, 7, 20, 64, 299, 300] {
+                if window > data.len() {
+                    continue;
+                }
+                for min_periods in [0, 1, window / 2, window] {
+                    for mean in [false, true] {
+                        let want = block_reference(data, window, min_periods, mean);
+                        let got = if mean {
+                            rolling_mean(data, window, min_periods)
+                        } else {
+                            rolling_sum(data, window, min_periods)
+                        };
+                        assert_eq!(
+                            bits(&got),
+                            bits(&want),
+                            "window {window} min_periods {min_periods} mean {mean}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn finite_fast_path_after_leading_nans_and_its_fallbacks() {
+        let vals: Vec<f64> = (0..1000)
+            .map(|i| 50.0 + (i as f64 * 0.37).sin() * 3.0)
+            .collect();
+        for lead in [1, 5, 19, 20, 21, 400] {
+            let mut v = vec![f64::NAN; lead];
+            v.extend_from_slice(&vals);
+            for window in [2, 5, 20, 100] {
+                for mean in [false, true] {
+                    let got = if mean {
+                        rolling_mean(&v, window, 3.min(window))
+                    } else {
+                        rolling_sum(&v, window, 3.min(window))
+                    };
+                    // The head (windows reaching into the NaNs) as the block kernel over
+                    // the whole series gives it; the rest as the block kernel over the data
+                    // after the NaNs (blocks counted from there).
+                    let whole = block_reference(&v, window, 3.min(window), mean);
+                    let tail = block_reference(&v[lead..], window, 3.min(window), mean);
+                    let head = lead + window - 1;
+                    assert_eq!(
+                        bits(&got[..head]),
+                        bits(&whole[..head]),
+                        "lead {lead} window {window}"
+                    );
+                    assert_eq!(
+                        bits(&got[head..]),
+                        bits(&tail[window - 1..]),
+                        "lead {lead} window {window}"
+                    );
+                }
+            }
+        }
+        // A NaN or an infinity after the start leaves everything to the general kernels.
+        let mut gap = vals.clone();
+        gap[777] = f64::NAN;
+        let mut inf = vals.clone();
+        inf[500] = f64::INFINITY;
+        for window in [2, 20] {
+            assert_eq!(
+                bits(&rolling_mean(&gap, window, 1)),
+                bits(&block_reference(&gap, window, 1, true))
+            );
+            assert_eq!(
+                bits(&rolling_sum(&gap, window, 1)),
+                bits(&block_reference(&gap, window, 1, false))
+            );
+            let got = rolling_sum(&inf, window, window);
+            let want = slide(&inf, window, SumState::default(), |s| {
+                if s.nobs >= window {
+                    if s.run >= s.nobs {
+                        s.prev * s.nobs as f64
+                    } else {
+                        s.sum
+                    }
+                } else {
+                    f64::NAN
+                }
+            });
+            assert_eq!(bits(&got), bits(&want));
+            assert_eq!(got[500], f64::INFINITY);
+        }
+        // Too short after the NaNs, or a minimum above the window: the general kernels.
+        let short = [f64::NAN, f64::NAN, 1.0, 2.0];
+        assert_eq!(
+            bits(&rolling_sum(&short, 3, 1)),
+            bits(&block_reference(&short, 3, 1, false))
+        );
+        assert!(rolling_mean(&vals, 5, 6).iter().all(|x| x.is_nan()));
     }
 
     #[test]
