@@ -405,12 +405,28 @@ fn lanes_co(x: &[f64], y: &[f64], mx: f64, my: f64) -> [[f64; LANES]; 6] {
 /// The six sums of [`lanes_co`] over two equally long slices, by blocks like [`sums`].
 #[inline(always)]
 fn co_sums(x: &[f64], y: &[f64], mx: f64, my: f64) -> [f64; 6] {
+    co_blocks(x, y, mx, my, LANES, |bx, by| {
+        lanes_co(bx, by, mx, my).map(fold)
+    })
+}
+
+/// The block loop of [`co_sums`] and [`co_sums_avx2`]: per block of [`LEAF`] pairs, `lanes`
+/// sums the whole chunks of `width` pairs, the leftover pairs are added one by one, and the
+/// block sums join the totals with Neumaier compensation.
+#[inline(always)]
+fn co_blocks(
+    x: &[f64],
+    y: &[f64],
+    mx: f64,
+    my: f64,
+    width: usize,
+    lanes: impl Fn(&[f64], &[f64]) -> [f64; 6],
+) -> [f64; 6] {
     let mut tot = [0.0f64; 6];
     let mut comp = [0.0f64; 6];
     for (bx, by) in x.chunks(LEAF).zip(y.chunks(LEAF)) {
-        let whole = bx.len() / LANES * LANES;
-        let acc = lanes_co(&bx[..whole], &by[..whole], mx, my);
-        let mut blk = acc.map(fold);
+        let whole = bx.len().min(by.len()) / width * width;
+        let mut blk = lanes(&bx[..whole], &by[..whole]);
         for (&a, &b) in bx[whole..].iter().zip(&by[whole..]) {
             let (dx, dy) = (a - mx, b - my);
             blk[0] += dx;
@@ -497,28 +513,7 @@ fn co_sums_avx2(x: &[f64], y: &[f64], mx: f64, my: f64) -> [f64; 6] {
             total(axy),
         ]
     }
-    let mut tot = [0.0f64; 6];
-    let mut comp = [0.0f64; 6];
-    for (bx, by) in x.chunks(LEAF).zip(y.chunks(LEAF)) {
-        let whole = bx.len().min(by.len()) / 8 * 8;
-        let mut blk = lanes8(&bx[..whole], &by[..whole], mx, my);
-        for (&a, &b) in bx[whole..].iter().zip(&by[whole..]) {
-            let (dx, dy) = (a - mx, b - my);
-            blk[0] += dx;
-            blk[1] += dy;
-            blk[2] += dx * dx;
-            blk[3] += dy * dy;
-            blk[4] += dx * dy;
-            blk[5] += (dx * dy).abs();
-        }
-        for k in 0..6 {
-            neumaier(&mut tot[k], &mut comp[k], blk[k]);
-        }
-    }
-    for k in 0..6 {
-        tot[k] += comp[k];
-    }
-    tot
+    co_blocks(x, y, mx, my, 8, |bx, by| lanes8(bx, by, mx, my))
 }
 
 /// The six sums of [`co_sums`], through [`co_sums_avx2`] when the CPU has AVX2 and FMA.

@@ -211,18 +211,7 @@ pub fn rolling_sum(values: &[f64], window: usize, min_periods: usize) -> Vec<f64
             f64::NAN
         }
     };
-    let general = |v: &[f64]| {
-        if window > 1 {
-            if let Some(out) = block_sums(v, window, emit) {
-                return out;
-            }
-        }
-        slide(v, window, SumState::default(), emit)
-    };
-    if let Some(out) = finite_windows::<false>(values, window, min_periods, general) {
-        return out;
-    }
-    general(values)
+    windows_of_sums::<false>(values, window, min_periods, emit)
 }
 
 /// Rolling mean of the non-NaN values (pandas `rolling(window, min_periods).mean()`).
@@ -248,6 +237,18 @@ pub fn rolling_mean(values: &[f64], window: usize, min_periods: usize) -> Vec<f6
             f64::NAN
         }
     };
+    windows_of_sums::<true>(values, window, min_periods, emit)
+}
+
+/// The path of [`rolling_sum`] (`MEAN` false) and [`rolling_mean`]: the finite fast path
+/// when it applies, else the block sums, else the sliding compensated sum; `emit` turns a
+/// window's state into its value.
+fn windows_of_sums<const MEAN: bool>(
+    values: &[f64],
+    window: usize,
+    min_periods: usize,
+    emit: impl Fn(&SumState) -> f64 + Copy,
+) -> Vec<f64> {
     let general = |v: &[f64]| {
         if window > 1 {
             if let Some(out) = block_sums(v, window, emit) {
@@ -256,7 +257,7 @@ pub fn rolling_mean(values: &[f64], window: usize, min_periods: usize) -> Vec<f6
         }
         slide(v, window, SumState::default(), emit)
     };
-    if let Some(out) = finite_windows::<true>(values, window, min_periods, general) {
+    if let Some(out) = finite_windows::<MEAN>(values, window, min_periods, general) {
         return out;
     }
     general(values)
