@@ -213,12 +213,13 @@ fn take_section<'a>(rest: &mut &'a [u8], what: &str) -> Result<&'a [u8], String>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use auster_types::{RunOutputs, ScalarOutput, TableOutput};
     use serde_json::json;
 
-    fn result(series: Vec<SeriesOutput>) -> RunResult {
+    /// A result with every field set (the route tests use it too), around `series`.
+    pub(crate) fn result(series: Vec<SeriesOutput>) -> RunResult {
         RunResult {
             run_id: None,
             model_slug: "m\u{e9}".into(),

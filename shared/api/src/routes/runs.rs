@@ -557,58 +557,18 @@ pub async fn get_run(ctx: &Ctx, input: Path) -> Result<Ok200<RunResult>, ApiErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auster_types::{IsoDate, RunOutputs, ScalarOutput, SeriesOutput, StepTiming, TableOutput};
-    use serde_json::json;
+    use auster_types::{IsoDate, SeriesOutput};
 
     fn full_result() -> RunResult {
-        RunResult {
-            run_id: None,
-            model_slug: "momentum-strategy".into(),
-            version: 3,
-            status: RunStatus::Success,
-            inputs: json!({"symbol": "SPX", "note": "quote \" and <b>"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            outputs: RunOutputs {
-                series: vec![SeriesOutput {
-                    id: "s".into(),
-                    label: "S".into(),
-                    color: Some("#2563eb".into()),
-                    points: vec![(IsoDate(14_247), Some(1.5)), (IsoDate(14_248), None)],
-                    downsampled_from: Some(10),
-                }],
-                tables: vec![TableOutput {
-                    id: "t".into(),
-                    label: None,
-                    columns: vec!["metric".into(), "value".into()],
-                    rows: vec![vec![json!("sharpe"), json!(0.71)]],
-                }],
-                scalars: vec![ScalarOutput {
-                    id: "x".into(),
-                    label: "X".into(),
-                    value: Some(2.0),
-                    format: None,
-                }],
-            },
-            steps: vec![StepTiming {
-                id: "px".into(),
-                operation: "fetch_market_data".into(),
-                ms: 0.2,
-                kind: "frame".into(),
-                len: 2,
-            }],
-            data_sources: vec![DataSourceRef {
-                provider: "bundled".into(),
-                dataset: "market/SPX".into(),
-                hash: "ab".into(),
-            }],
-            cached: false,
-            runtime_ms: 0.9,
-            cost: 0,
-            engine_version: ENGINE_VERSION.into(),
-            error: Some("kept".into()),
-        }
+        let mut r = crate::run_blob::tests::result(vec![SeriesOutput {
+            id: "s".into(),
+            label: "S".into(),
+            color: Some("#2563eb".into()),
+            points: vec![(IsoDate(14_247), Some(1.5)), (IsoDate(14_248), None)],
+            downsampled_from: Some(10),
+        }]);
+        r.error = Some("kept".into());
+        r
     }
 
     #[test]

@@ -1206,6 +1206,17 @@ fn ewm_mean_body(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
 mod tests {
     use std::collections::VecDeque;
 
+    /// A deterministic xorshift64 stream for the randomised kernel tests.
+    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut s = seed;
+        move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        }
+    }
+
     /// The monotonic-deque rolling extreme the block kernel must reproduce exactly.
     fn deque_extreme(values: &[f64], window: usize, min_periods: usize, min: bool) -> Vec<f64> {
         let dominates = |new: f64, old: f64| if min { new <= old } else { new >= old };
@@ -1280,12 +1291,10 @@ mod tests {
 
     #[test]
     fn block_sums_agree_with_the_compensated_slide() {
-        let mut s = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = xorshift(0x1234_5678_9ABC_DEF1);
         let values: Vec<f64> = (0..1999)
             .map(|i| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
+                let s = next();
                 match (s >> 60, i % 31) {
                     (_, 0) => f64::NAN,
                     (0, _) => 0.0,
@@ -1405,13 +1414,7 @@ mod tests {
 
     #[test]
     fn finite_fast_path_is_bit_identical_to_the_block_sums() {
-        let mut s = 0x05EE_D0FB_10C5_u64;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut next = xorshift(0x05EE_D0FB_10C5);
         // Mixed signs and scales, signed zeros, and runs of equal values (including runs
         // mixing 0.0 and -0.0, which compare equal).
         let mixed: Vec<f64> = (0..3001)
@@ -1539,13 +1542,8 @@ mod tests {
 
     #[test]
     fn block_variance_agrees_with_a_two_pass_window_and_gives_exact_zeros() {
-        let mut s = 0x0DDB_1A5E_5BAD_5EEDu64;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut bits = xorshift(0x0DDB_1A5E_5BAD_5EED);
+        let mut next = move || (bits() >> 11) as f64 / (1u64 << 53) as f64;
         let walk: Vec<f64> = (0..1500)
             .map(|i| 100.0 + (i as f64 * 0.1).sin() + next())
             .collect();
@@ -1586,12 +1584,10 @@ mod tests {
 
     #[test]
     fn block_extremes_equal_the_monotonic_deque() {
-        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let values: Vec<f64> = (0..997)
             .map(|i| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
+                let s = next();
                 match (s >> 59, i % 23) {
                     (_, 0) => f64::NAN,
                     (0, _) => 0.0,
