@@ -574,7 +574,7 @@ mod tests {
     #[test]
     fn shared_json_round_trips() {
         let r = full_result();
-        let shared = run_blob::shared_json(&r).unwrap();
+        let shared = run_blob::encode(&r).unwrap().json;
         let answered: RunResult =
             serde_json::from_slice(&answer("01J\"x", true, 4, &shared)).unwrap();
         let mut want = r.clone();
