@@ -87,6 +87,11 @@ async fn call(
     )
 }
 
+/// `POST /api/models/run` with `body`, as the holder of `key`.
+async fn post_run(e: &Env, key: &str, body: Value) -> (u16, Value) {
+    call(e, "POST", "/api/models/run", Some(key), Some(body), &[]).await
+}
+
 async fn account(e: &Env, email: &str) -> String {
     let (s, b) = call(
         e,
@@ -120,29 +125,13 @@ async fn a_run_is_stored_cached_and_charged_once_free_runs_are_used() {
     let e = env(1, 1).await;
     let key = account(&e, "a@example.com").await;
     let run = json!({"model_slug": "momentum-strategy", "inputs": {"lookback": 60}});
-    let (s, r1) = call(
-        &e,
-        "POST",
-        "/api/models/run",
-        Some(&key),
-        Some(run.clone()),
-        &[],
-    )
-    .await;
+    let (s, r1) = post_run(&e, &key, run.clone()).await;
     assert_eq!(s, 200, "{r1}");
     assert_eq!(
         (r1["cached"].as_bool(), r1["cost"].as_u64()),
         (Some(false), Some(0))
     );
-    let (s, r2) = call(
-        &e,
-        "POST",
-        "/api/models/run",
-        Some(&key),
-        Some(run.clone()),
-        &[],
-    )
-    .await;
+    let (s, r2) = post_run(&e, &key, run.clone()).await;
     assert_eq!(s, 200, "{r2}");
     assert_eq!(
         (r2["cached"].as_bool(), r2["cost"].as_u64()),
@@ -153,21 +142,13 @@ async fn a_run_is_stored_cached_and_charged_once_free_runs_are_used() {
     // The per-minute limit is checked first and counts attempts: the third run in the
     // minute passes it and finds neither included runs nor credits (402); the fourth is
     // over the limit of 3 a minute per model (429).
-    let (s, b) = call(
-        &e,
-        "POST",
-        "/api/models/run",
-        Some(&key),
-        Some(run.clone()),
-        &[],
-    )
-    .await;
+    let (s, b) = post_run(&e, &key, run.clone()).await;
     assert_eq!(s, 402, "no free runs, no credits; {b}");
-    let (s, b) = call(&e, "POST", "/api/models/run", Some(&key), Some(run), &[]).await;
+    let (s, b) = post_run(&e, &key, run).await;
     assert_eq!(s, 429, "3 a minute per model; {b}");
     assert_eq!(b["error"]["code"], "rate_limited");
     let other = json!({"model_slug": "mean-reversion"});
-    let (s, b) = call(&e, "POST", "/api/models/run", Some(&key), Some(other), &[]).await;
+    let (s, b) = post_run(&e, &key, other).await;
     assert_eq!(s, 402, "{b}");
     assert_eq!(b["error"]["code"], "payment_required");
     let (_, me) = call(&e, "GET", "/api/me", Some(&key), None, &[]).await;
@@ -241,7 +222,7 @@ async fn a_failed_run_is_refunded_and_logged() {
     let e = env(0, 3).await;
     let key = account(&e, "c@example.com").await;
     let run = json!({"model_slug": "momentum-strategy", "inputs": {"symbol": "ZZZZ"}});
-    let (s, b) = call(&e, "POST", "/api/models/run", Some(&key), Some(run), &[]).await;
+    let (s, b) = post_run(&e, &key, run).await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(b["error"]["code"], "invalid_inputs");
     let (_, me) = call(&e, "GET", "/api/me", Some(&key), None, &[]).await;
@@ -264,7 +245,7 @@ async fn inputs_are_checked_before_anything_runs_or_is_charged() {
     let e = env(0, 1).await;
     let key = account(&e, "d@example.com").await;
     let run = json!({"model_slug": "momentum-strategy", "inputs": {"lookback": "many"}});
-    let (s, b) = call(&e, "POST", "/api/models/run", Some(&key), Some(run), &[]).await;
+    let (s, b) = post_run(&e, &key, run).await;
     assert_eq!(s, 422, "{b}");
     assert!(
         b["error"]["details"][0]["path"]
@@ -314,15 +295,7 @@ async fn another_instance_answers_an_identical_run_from_the_shared_cache() {
     let e = env(5, 0).await;
     let key = account(&e, "l2@example.com").await;
     let run = json!({"model_slug": "momentum-strategy", "inputs": {"lookback": 42}});
-    let (s, r1) = call(
-        &e,
-        "POST",
-        "/api/models/run",
-        Some(&key),
-        Some(run.clone()),
-        &[],
-    )
-    .await;
+    let (s, r1) = post_run(&e, &key, run.clone()).await;
     assert_eq!((s, r1["cached"].as_bool()), (200, Some(false)), "{r1}");
     // A second instance (another Lambda) over the same store: its own in-process cache is
     // empty, so the answer comes from the store's results cache and the shared blob.
