@@ -163,7 +163,9 @@ fn ModelView(detail: ModelDetail) -> impl IntoView {
 
     let summary = detail.summary.clone();
     let stats = summary.stats.clone();
-    let dsl_json = serde_json::to_string_pretty(&detail.dsl).unwrap_or_default();
+    // The DSL view is built (and, in the split build, fetched) when first opened.
+    let dsl = StoredValue::new(detail.dsl.clone());
+    let dsl_opened = RwSignal::new(false);
     let versions = detail.versions.clone();
     let current_version = detail.version;
     let references = detail.references.clone();
@@ -264,9 +266,9 @@ fn ModelView(detail: ModelDetail) -> impl IntoView {
                 })}
             </section>
         </div>
-        <details class="card dsl">
+        <details class="card dsl" on:toggle=move |_| dsl_opened.set(true)>
             <summary>"Model DSL (read-only)"</summary>
-            <DslView json=dsl_json />
+            {move || dsl_opened.get().then(|| crate::split_view!(dsl_view(dsl.get_value()), "Loading the DSL…"))}
         </details>
     }
 }
@@ -401,9 +403,22 @@ fn ModelActions(slug: String, result: RwSignal<Option<RunResult>>) -> impl IntoV
                 on:click=move |_| open.set(true)>"Publish"</button>
         </div>
         <Show when=move || open.get()>
-            <PublishDialog open=open result=result />
+            {crate::split_view!(publish_dialog(open, result), "Loading…")}
         </Show>
     }
+}
+
+/// The DSL, pretty-printed and highlighted (a split module in the size build).
+#[cfg_attr(auster_split, lazy)]
+fn dsl_view(dsl: auster_types::Dsl) -> AnyView {
+    let json = serde_json::to_string_pretty(&dsl).unwrap_or_default();
+    view! { <DslView json /> }.into_any()
+}
+
+/// The publish dialog (a split module in the size build).
+#[cfg_attr(auster_split, lazy)]
+fn publish_dialog(open: RwSignal<bool>, result: RwSignal<Option<RunResult>>) -> AnyView {
+    view! { <PublishDialog open result /> }.into_any()
 }
 
 #[component]
