@@ -69,27 +69,27 @@ pub fn App() -> impl IntoView {
 // The pages loaded on demand (see `split`): each is its own wasm module in the size build.
 
 /// The model page (`/models/:slug`).
-#[cfg_attr(auster_split, lazy)]
-fn model_page() -> AnyView {
-    view! { <ModelPage /> }.into_any()
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(model_page, fallible))]
+fn model_page() -> split::SplitView {
+    Ok(view! { <ModelPage /> }.into_any())
 }
 
 /// A published result (`/artifacts/:slug`).
-#[cfg_attr(auster_split, lazy)]
-fn artifact_page() -> AnyView {
-    view! { <ArtifactPage /> }.into_any()
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(artifact_page, fallible))]
+fn artifact_page() -> split::SplitView {
+    Ok(view! { <ArtifactPage /> }.into_any())
 }
 
 /// The account page (`/account`).
-#[cfg_attr(auster_split, lazy)]
-fn account_page() -> AnyView {
-    view! { <AccountPage /> }.into_any()
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(account_page, fallible))]
+fn account_page() -> split::SplitView {
+    Ok(view! { <AccountPage /> }.into_any())
 }
 
 /// A stored run (`/runs/:id`).
-#[cfg_attr(auster_split, lazy)]
-fn run_page() -> AnyView {
-    view! { <RunPage /> }.into_any()
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(run_page, fallible))]
+fn run_page() -> split::SplitView {
+    Ok(view! { <RunPage /> }.into_any())
 }
 
 /// Entry point called by the wasm-bindgen glue when the module loads.

@@ -409,16 +409,19 @@ fn ModelActions(slug: String, result: RwSignal<Option<RunResult>>) -> impl IntoV
 }
 
 /// The DSL, pretty-printed and highlighted (a split module in the size build).
-#[cfg_attr(auster_split, lazy)]
-fn dsl_view(dsl: auster_types::Dsl) -> AnyView {
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(dsl_view, fallible))]
+fn dsl_view(dsl: auster_types::Dsl) -> crate::split::SplitView {
     let json = serde_json::to_string_pretty(&dsl).unwrap_or_default();
-    view! { <DslView json /> }.into_any()
+    Ok(view! { <DslView json /> }.into_any())
 }
 
 /// The publish dialog (a split module in the size build).
-#[cfg_attr(auster_split, lazy)]
-fn publish_dialog(open: RwSignal<bool>, result: RwSignal<Option<RunResult>>) -> AnyView {
-    view! { <PublishDialog open result /> }.into_any()
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(publish_dialog, fallible))]
+fn publish_dialog(
+    open: RwSignal<bool>,
+    result: RwSignal<Option<RunResult>>,
+) -> crate::split::SplitView {
+    Ok(view! { <PublishDialog open result /> }.into_any())
 }
 
 #[component]
