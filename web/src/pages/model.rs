@@ -16,7 +16,7 @@ use crate::api::{self, ApiError};
 use crate::components::dsl_view::DslView;
 use crate::components::error::{ErrorNote, ErrorTemplate, Loading};
 use crate::components::form::{FormState, InputFields};
-use crate::components::results::ResultsView;
+use crate::components::results::{prefetch_results_view, results_view};
 use crate::components::stars::{StarInput, Stars};
 use crate::format::{compact, plural};
 use crate::state::{remember_run, use_session, use_toasts, RecentRun};
@@ -56,6 +56,7 @@ fn ModelView(detail: ModelDetail) -> impl IntoView {
     let schema = detail.input_schema.clone();
     let form = FormState::new(&schema, |name| query.get_untracked().get(name));
     let result: RwSignal<Option<RunResult>> = RwSignal::new(None);
+    prefetch_results_view();
     let running = RwSignal::new(false);
     let run_error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let need_account = RwSignal::new(false);
@@ -227,7 +228,7 @@ fn ModelView(detail: ModelDetail) -> impl IntoView {
             <section class="results-panel" aria-label="Run results">
                 {move || run_error.get().map(|e| view! { <ErrorNote error=e /> })}
                 {move || match result.get() {
-                    Some(r) => view! { <ResultsView result=r /> }.into_any(),
+                    Some(r) => crate::split_view!(results_view(r), "Loading the results view…"),
                     None if running.get() => view! { <Loading label="Running the model…" /> }.into_any(),
                     None => view! {
                         <div class="state state-empty placeholder">
