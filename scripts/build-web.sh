@@ -7,6 +7,7 @@
 #
 #   scripts/build-web.sh           build if needed
 #   scripts/build-web.sh --force   rebuild
+#   AUSTER_WEB_SPLIT=0 scripts/build-web.sh --force   one module, no code splitting
 #
 # Toolchain (see docs): rustup's wasm32-unknown-unknown target (added when missing), else
 # Debian's rustc-web with -Zbuild-std; wasm-bindgen-cli at exactly the version in Cargo.lock;
@@ -29,7 +30,7 @@ inputs_hash() {
   } | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16
 }
 
-want_hash=$(inputs_hash)
+want_hash=$( { inputs_hash; echo "split=${AUSTER_WEB_SPLIT:-1}"; } | sha256sum | cut -c1-16)
 if [ "$FORCE" != "--force" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_hash" ] \
    && [ -f "$DIST/auster_web_bg.wasm" ] && [ -f "$DIST/index.html" ]; then
   echo "web/dist is up to date"
@@ -77,7 +78,7 @@ if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown 
     # become their own modules, downloaded when first opened. Needs wasm-split-cli and
     # relocations kept in the linked module (--emit-relocs) so it can cut the module apart.
     split_flags=""
-    if ensure_wasm_split; then
+    if [ "${AUSTER_WEB_SPLIT:-1}" != 0 ] && ensure_wasm_split; then
       split_flags="--cfg auster_split -Clink-args=--emit-relocs"
       echo "== size build: std rebuilt with panic=immediate-abort, split into lazily loaded modules"
     else
