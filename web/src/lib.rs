@@ -15,6 +15,7 @@ pub mod format;
 pub mod highlight;
 pub mod pages;
 pub mod query;
+pub mod split;
 pub mod state;
 pub mod tabular;
 pub mod util;
@@ -54,15 +55,41 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=|| view! { <Redirect path="/models" /> } />
                     <Route path=path!("/models") view=CataloguePage />
-                    <Route path=path!("/models/:slug") view=ModelPage />
-                    <Route path=path!("/artifacts/:slug") view=ArtifactPage />
+                    <Route path=path!("/models/:slug") view=|| crate::split_view!(model_page(), "Loading the model…") />
+                    <Route path=path!("/artifacts/:slug") view=|| crate::split_view!(artifact_page(), "Loading the result…") />
                     <Route path=path!("/labs/:lab") view=LabPage />
-                    <Route path=path!("/account") view=AccountPage />
-                    <Route path=path!("/runs/:id") view=RunPage />
+                    <Route path=path!("/account") view=|| crate::split_view!(account_page(), "Loading your account…") />
+                    <Route path=path!("/runs/:id") view=|| crate::split_view!(run_page(), "Loading the run…") />
                 </Routes>
             </Shell>
         </Router>
     }
+}
+
+// The pages loaded on demand (see `split`): each is its own wasm module in the size build.
+
+/// The model page (`/models/:slug`).
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(model_page, fallible))]
+fn model_page() -> split::SplitView {
+    Ok(view! { <ModelPage /> }.into_any())
+}
+
+/// A published result (`/artifacts/:slug`).
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(artifact_page, fallible))]
+fn artifact_page() -> split::SplitView {
+    Ok(view! { <ArtifactPage /> }.into_any())
+}
+
+/// The account page (`/account`).
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(account_page, fallible))]
+fn account_page() -> split::SplitView {
+    Ok(view! { <AccountPage /> }.into_any())
+}
+
+/// A stored run (`/runs/:id`).
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(run_page, fallible))]
+fn run_page() -> split::SplitView {
+    Ok(view! { <RunPage /> }.into_any())
 }
 
 /// Entry point called by the wasm-bindgen glue when the module loads.

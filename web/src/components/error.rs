@@ -63,7 +63,8 @@ pub fn ErrorTemplate(errors: ArcRwSignal<Errors>) -> impl IntoView {
     }
 }
 
-fn reload() {
+/// Reloads the page (the Retry of an error that a new attempt may fix).
+pub fn reload() {
     if let Some(w) = web_sys::window() {
         let _ = w.location().reload();
     }

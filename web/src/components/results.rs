@@ -9,6 +9,31 @@ use crate::chart_math::{group_by_scale, Prepared};
 use crate::components::chart::LineChart;
 use crate::components::table::SortableTable;
 use crate::format::{millis, scalar};
+use crate::split::SplitView;
+
+/// The results view as a split point (see `split`): the model page shows results only after
+/// a run, so in the size build their code (charts, tables) is a module of its own, which the
+/// page fetches while the user fills in the form ([`prefetch_results_view`]).
+#[cfg_attr(
+    auster_split,
+    wasm_split_helpers::wasm_split(results_view, fallible, preload(preload_results_view))
+)]
+pub fn results_view(result: RunResult) -> SplitView {
+    Ok(view! { <ResultsView result /> }.into_any())
+}
+
+/// Downloads the results view's module in the background once the browser is idle (after
+/// the page has been drawn), so that it is there when the first run's result arrives. A
+/// failed download is not remembered: showing the results tries again, and says so if that
+/// fails too. Nothing to do in a build that does not split.
+pub fn prefetch_results_view() {
+    #[cfg(auster_split)]
+    request_idle_callback(|| {
+        leptos::task::spawn_local(async {
+            let _ = preload_results_view().await;
+        })
+    });
+}
 
 /// Everything a run produced.
 #[component]

@@ -16,7 +16,7 @@ use crate::api::{self, ApiError};
 use crate::components::dsl_view::DslView;
 use crate::components::error::{ErrorNote, ErrorTemplate, Loading};
 use crate::components::form::{FormState, InputFields};
-use crate::components::results::ResultsView;
+use crate::components::results::{prefetch_results_view, results_view};
 use crate::components::stars::{StarInput, Stars};
 use crate::format::{compact, plural};
 use crate::state::{remember_run, use_session, use_toasts, RecentRun};
@@ -56,6 +56,7 @@ fn ModelView(detail: ModelDetail) -> impl IntoView {
     let schema = detail.input_schema.clone();
     let form = FormState::new(&schema, |name| query.get_untracked().get(name));
     let result: RwSignal<Option<RunResult>> = RwSignal::new(None);
+    prefetch_results_view();
     let running = RwSignal::new(false);
     let run_error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let need_account = RwSignal::new(false);
@@ -163,7 +164,9 @@ fn ModelView(detail: ModelDetail) -> impl IntoView {
 
     let summary = detail.summary.clone();
     let stats = summary.stats.clone();
-    let dsl_json = serde_json::to_string_pretty(&detail.dsl).unwrap_or_default();
+    // The DSL view is built (and, in the split build, fetched) when first opened.
+    let dsl = StoredValue::new(detail.dsl.clone());
+    let dsl_opened = RwSignal::new(false);
     let versions = detail.versions.clone();
     let current_version = detail.version;
     let references = detail.references.clone();
@@ -225,7 +228,7 @@ fn ModelView(detail: ModelDetail) -> impl IntoView {
             <section class="results-panel" aria-label="Run results">
                 {move || run_error.get().map(|e| view! { <ErrorNote error=e /> })}
                 {move || match result.get() {
-                    Some(r) => view! { <ResultsView result=r /> }.into_any(),
+                    Some(r) => crate::split_view!(results_view(r), "Loading the results view…"),
                     None if running.get() => view! { <Loading label="Running the model…" /> }.into_any(),
                     None => view! {
                         <div class="state state-empty placeholder">
@@ -264,9 +267,9 @@ fn ModelView(detail: ModelDetail) -> impl IntoView {
                 })}
             </section>
         </div>
-        <details class="card dsl">
+        <details class="card dsl" on:toggle=move |_| dsl_opened.set(true)>
             <summary>"Model DSL (read-only)"</summary>
-            <DslView json=dsl_json />
+            {move || dsl_opened.get().then(|| crate::split_view!(dsl_view(dsl.get_value()), "Loading the DSL…"))}
         </details>
     }
 }
@@ -401,9 +404,25 @@ fn ModelActions(slug: String, result: RwSignal<Option<RunResult>>) -> impl IntoV
                 on:click=move |_| open.set(true)>"Publish"</button>
         </div>
         <Show when=move || open.get()>
-            <PublishDialog open=open result=result />
+            {crate::split_view!(publish_dialog(open, result), "Loading…")}
         </Show>
     }
+}
+
+/// The DSL, pretty-printed and highlighted (a split module in the size build).
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(dsl_view, fallible))]
+fn dsl_view(dsl: auster_types::Dsl) -> crate::split::SplitView {
+    let json = serde_json::to_string_pretty(&dsl).unwrap_or_default();
+    Ok(view! { <DslView json /> }.into_any())
+}
+
+/// The publish dialog (a split module in the size build).
+#[cfg_attr(auster_split, wasm_split_helpers::wasm_split(publish_dialog, fallible))]
+fn publish_dialog(
+    open: RwSignal<bool>,
+    result: RwSignal<Option<RunResult>>,
+) -> crate::split::SplitView {
+    Ok(view! { <PublishDialog open result /> }.into_any())
 }
 
 #[component]
