@@ -22,16 +22,30 @@ pub fn results_view(result: RunResult) -> SplitView {
     Ok(view! { <ResultsView result /> }.into_any())
 }
 
-/// Downloads the results view's module in the background once the browser is idle (after
-/// the page has been drawn), so that it is there when the first run's result arrives. A
-/// failed download is not remembered: showing the results tries again, and says so if that
-/// fails too. Nothing to do in a build that does not split.
+/// Downloads the results view's module in the background once the model page's form is on
+/// screen and the browser is idle, so that it is there when the first run's result arrives
+/// without competing with what the page needs to show. A failed download is not
+/// remembered: showing the results tries again, and says so if that fails too. Nothing to
+/// do in a build that does not split.
 pub fn prefetch_results_view() {
     #[cfg(auster_split)]
-    request_idle_callback(|| {
-        leptos::task::spawn_local(async {
-            let _ = preload_results_view().await;
-        })
+    prefetch_when_form_shown(0);
+}
+
+/// Checks at each idle period whether the form (its Run button) is in the document; the page
+/// builds it before its other answers (ratings, saves) have arrived, and shows it after.
+#[cfg(auster_split)]
+fn prefetch_when_form_shown(tries: u32) {
+    request_idle_callback(move || {
+        let shown = document().get_element_by_id("run-button").is_some();
+        if shown {
+            leptos::task::spawn_local(async {
+                let _ = preload_results_view().await;
+            });
+        } else if tries < 200 {
+            // Not on screen yet (or never: the page showed an error); look again later.
+            prefetch_when_form_shown(tries + 1);
+        }
     });
 }
 
