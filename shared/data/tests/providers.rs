@@ -68,7 +68,7 @@ fn series(v: &Value) -> (Vec<String>, Vec<f64>) {
     match v {
         Value::Series(s) => (
             s.dates.iter().map(|&d| format_iso(d)).collect(),
-            s.values.clone(),
+            s.values.to_vec(),
         ),
         other => panic!("expected a series, got {other:?}"),
     }

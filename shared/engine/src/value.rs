@@ -102,17 +102,28 @@ impl KindSet {
 }
 
 /// A dated series of f64; dates strictly increasing.
+///
+/// Dates and values are both shared: cloning a series, or a primitive returning its
+/// input unchanged (`fillna` with nothing to fill, `dropna` with nothing to drop),
+/// copies no value. Code that modifies values goes through [`Series::values_mut`] or
+/// [`Series::into_values`], which copy only when another series holds the same buffer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// Day numbers, strictly increasing, shared between values with the same index.
     pub dates: Arc<Vec<Day>>,
-    /// One value per date; NaN = missing.
-    pub values: Vec<f64>,
+    /// One value per date; NaN = missing. Shared between series holding the same values.
+    pub values: Arc<Vec<f64>>,
 }
 
 impl Series {
     /// Builds a series; the caller guarantees `dates.len() == values.len()` and order.
     pub fn new(dates: Arc<Vec<Day>>, values: Vec<f64>) -> Self {
+        Self::shared(dates, Arc::new(values))
+    }
+
+    /// Builds a series on a values buffer other series may hold too (nothing is copied);
+    /// the caller guarantees `dates.len() == values.len()` and order.
+    pub fn shared(dates: Arc<Vec<Day>>, values: Arc<Vec<f64>>) -> Self {
         debug_assert_eq!(dates.len(), values.len());
         Self { dates, values }
     }
@@ -125,6 +136,17 @@ impl Series {
     /// A series with the same index and new values.
     pub fn with_values(&self, values: Vec<f64>) -> Self {
         Self::new(Arc::clone(&self.dates), values)
+    }
+
+    /// The values, to modify in place: copied first if another series shares them.
+    pub fn values_mut(&mut self) -> &mut Vec<f64> {
+        Arc::make_mut(&mut self.values)
+    }
+
+    /// The values as an owned vector: moved out when this series is their only holder,
+    /// else copied.
+    pub fn into_values(self) -> Vec<f64> {
+        Arc::unwrap_or_clone(self.values)
     }
 
     /// Number of points.

@@ -67,7 +67,7 @@ pub fn zip_with(a: &Series, b: &Series, f: impl Fn(f64, f64) -> f64) -> Series {
 /// Both series reindexed onto the union of their dates (NaN where missing).
 pub fn align_pair(a: &Series, b: &Series) -> (Series, Series) {
     if same_index(a, b) {
-        return (a.clone(), b.with_values(b.values.clone()).with_index_of(a));
+        return (a.clone(), b.clone().with_index_of(a));
     }
     let u = union(&a.dates, &b.dates);
     let pick = |v: &[f64], ix: &[Option<u32>]| {
@@ -84,7 +84,7 @@ pub fn align_pair(a: &Series, b: &Series) -> (Series, Series) {
 /// Reindexes `s` onto `dates` (a superset or any sorted list): NaN where `s` has no value.
 pub fn reindex(s: &Series, dates: &Arc<Vec<Day>>) -> Series {
     if Arc::ptr_eq(&s.dates, dates) || s.dates.as_slice() == dates.as_slice() {
-        return Series::new(Arc::clone(dates), s.values.clone());
+        return Series::shared(Arc::clone(dates), Arc::clone(&s.values));
     }
     let mut out = Vec::with_capacity(dates.len());
     let mut j = 0;
@@ -104,7 +104,7 @@ pub fn reindex(s: &Series, dates: &Arc<Vec<Day>>) -> Series {
 impl Series {
     /// The same values on `other`'s index allocation (caller ensures equal dates).
     fn with_index_of(self, other: &Series) -> Series {
-        Series::new(Arc::clone(&other.dates), self.values)
+        Series::shared(Arc::clone(&other.dates), self.values)
     }
 }
 

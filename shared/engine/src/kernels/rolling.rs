@@ -305,20 +305,16 @@ fn finite_windows<const MEAN: bool>(
     let ok = {
         #[cfg(target_arch = "x86_64")]
         {
-            #[target_feature(enable = "avx2")]
-            fn wide<const MEAN: bool>(x: &[f64], w: usize, out: &mut Vec<f64>) -> bool {
-                full_window_sums::<MEAN>(x, w, out)
-            }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU supports AVX2 (checked just above).
-                unsafe { wide::<MEAN>(rest, window, &mut out) }
+                unsafe { full_window_sums_avx2::<MEAN>(rest, window, &mut out) }
             } else {
-                full_window_sums::<MEAN>(rest, window, &mut out)
+                full_window_sums_scalar::<MEAN>(rest, window, &mut out)
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            full_window_sums::<MEAN>(rest, window, &mut out)
+            full_window_sums_scalar::<MEAN>(rest, window, &mut out)
         }
     };
     (ok && out.len() == values.len()).then_some(out)
@@ -332,11 +328,53 @@ fn non_finite(x: f64) -> bool {
     x.to_bits() & EXP == EXP
 }
 
+/// [`full_window_sums`] with each group of [`CHAIN_LANES`] blocks in scalar code: the
+/// interleaved chains of [`chains`], then [`append_sums`] per block. The path for CPUs
+/// without AVX2, and the reference the AVX2 path is tested against.
+fn full_window_sums_scalar<const MEAN: bool>(x: &[f64], w: usize, out: &mut Vec<f64>) -> bool {
+    const L: usize = CHAIN_LANES;
+    let wf = w as f64;
+    let mut pre = vec![0.0f64; L * w];
+    let mut suf = vec![0.0f64; L * (w + 1)];
+    full_window_sums::<MEAN>(x, w, out, |b, out| {
+        let (bad, equal) = chains::<L>(x, w, b, &mut pre, &mut suf);
+        if !bad {
+            for j in 0..L {
+                let s = &suf[j * (w + 1) + 1..(j + 1) * (w + 1)];
+                append_sums::<MEAN>(out, &pre[j * w..(j + 1) * w], s, wf);
+            }
+        }
+        (bad, equal)
+    })
+}
+
+/// [`full_window_sums`] with each group of [`CHAIN_LANES`] blocks in one AVX2 register
+/// per chain ([`group_sums_avx2`]); the same operations on the same values as
+/// [`full_window_sums_scalar`], so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn full_window_sums_avx2<const MEAN: bool>(x: &[f64], w: usize, out: &mut Vec<f64>) -> bool {
+    let mut suf = vec![0.0f64; CHAIN_LANES * (w + 1)];
+    full_window_sums::<MEAN>(x, w, out, |b, out| {
+        group_sums_avx2::<MEAN>(x, w, b, &mut suf, out)
+    })
+}
+
 /// Appends the window sums (means) of every full window of `x` (those ending at
 /// `i ≥ w − 1`) to `out`; false as soon as a value is NaN or infinite (then `out` holds
 /// part of them). `2 ≤ w ≤ x.len()`. See [`finite_windows`].
+///
+/// Block 0 and the last blocks (fewer than [`CHAIN_LANES`] left) are summed here one at a
+/// time; each group of [`CHAIN_LANES`] full blocks `b, …` goes to `group(b, out)`, which
+/// appends their `CHAIN_LANES · w` window sums (or means) and returns whether a value was
+/// NaN or infinite and, per block, whether a value equals the one before it.
 #[inline(always)]
-fn full_window_sums<const MEAN: bool>(x: &[f64], w: usize, out: &mut Vec<f64>) -> bool {
+fn full_window_sums<const MEAN: bool>(
+    x: &[f64],
+    w: usize,
+    out: &mut Vec<f64>,
+    mut group: impl FnMut(usize, &mut Vec<f64>) -> (bool, [bool; CHAIN_LANES]),
+) -> bool {
     const L: usize = CHAIN_LANES;
     let n = x.len();
     let wf = w as f64;
@@ -366,22 +404,21 @@ fn full_window_sums<const MEAN: bool>(x: &[f64], w: usize, out: &mut Vec<f64>) -
         return false;
     }
     out.push(emit(0.0 + p, w - 1, equal_prev));
-    // Scratch: prefix sums of each lane's block, suffix sums of the block before it
-    // (suffix[w] = 0).
-    let mut pre = vec![0.0f64; L * w];
-    let mut suf = vec![0.0f64; L * (w + 1)];
+    // Scratch of the blocks taken one at a time: prefix sums of the block, suffix sums of
+    // the block before it (suf[w] = 0).
+    let mut pre = vec![0.0f64; w];
+    let mut suf = vec![0.0f64; w + 1];
     let mut b = 1;
     while b * w < n {
         let lanes = if (b + L) * w <= n { L } else { 1 };
+        // Outputs per block: `w`, except in a last, partial block.
         let len = (n - b * w).min(w);
-        let mut equal = [false; L];
-        if lanes == L {
-            let (bad_group, eq) = chains::<L>(x, w, b, &mut pre, &mut suf);
-            bad = bad_group;
-            equal = eq;
+        let at = out.len();
+        let (bad, equal) = if lanes == L {
+            group(b, out)
         } else {
-            // One block at a time (the last ones, maybe partial).
             let base = b * w;
+            let (mut bad, mut equal) = (false, [false; L]);
             let (mut p, mut s) = (0.0f64, 0.0f64);
             for (r, (&v, slot)) in x[base..base + len].iter().zip(&mut pre[..len]).enumerate() {
                 bad |= non_finite(v);
@@ -389,32 +426,28 @@ fn full_window_sums<const MEAN: bool>(x: &[f64], w: usize, out: &mut Vec<f64>) -
                 p += v;
                 *slot = p;
             }
-            suf[w] = 0.0;
             for (&v, slot) in x[base - w + 1..base].iter().zip(&mut suf[1..w]).rev() {
                 s += v;
                 *slot = s;
             }
-        }
+            if !bad {
+                append_sums::<MEAN>(out, &pre[..len], &suf[1..1 + len], wf);
+            }
+            (bad, equal)
+        };
         if bad {
             return false;
         }
-        for j in 0..lanes {
-            let base = (b + j) * w;
-            let len = if lanes == L { w } else { len };
-            let (p, s) = (
-                &pre[j * w..j * w + len],
-                &suf[j * (w + 1) + 1..j * (w + 1) + 1 + len],
-            );
-            let at = out.len();
-            append_sums::<MEAN>(out, p, s, wf);
-            if equal[j] || equal_prev {
-                for (r, slot) in out[at..].iter_mut().enumerate() {
+        for (j, &eq) in equal.iter().enumerate().take(lanes) {
+            let (base, from) = ((b + j) * w, at + j * w);
+            if eq || equal_prev {
+                for (r, slot) in out[from..from + len].iter_mut().enumerate() {
                     if constant_from(base + r) {
                         *slot = emit(0.0, base + r, true);
                     }
                 }
             }
-            equal_prev = equal[j];
+            equal_prev = eq;
         }
         b += lanes;
     }
@@ -477,6 +510,165 @@ fn chains<const L: usize>(
         }
     }
     (bad, equal)
+}
+
+/// Rows ↔ columns of a 4×4 block of f64 held in four registers: lane `j` of output `k` is
+/// lane `k` of input `j`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn transpose4(m: [std::arch::x86_64::__m256d; 4]) -> [std::arch::x86_64::__m256d; 4] {
+    use std::arch::x86_64::{_mm256_permute2f128_pd, _mm256_unpackhi_pd, _mm256_unpacklo_pd};
+    let t0 = _mm256_unpacklo_pd(m[0], m[1]); // a0 b0 a2 b2
+    let t1 = _mm256_unpackhi_pd(m[0], m[1]); // a1 b1 a3 b3
+    let t2 = _mm256_unpacklo_pd(m[2], m[3]); // c0 d0 c2 d2
+    let t3 = _mm256_unpackhi_pd(m[2], m[3]); // c1 d1 c3 d3
+    [
+        _mm256_permute2f128_pd::<0x20>(t0, t2),
+        _mm256_permute2f128_pd::<0x20>(t1, t3),
+        _mm256_permute2f128_pd::<0x31>(t0, t2),
+        _mm256_permute2f128_pd::<0x31>(t1, t3),
+    ]
+}
+
+/// The [`CHAIN_LANES`] = 4 blocks `b, …, b + 3` (`b ≥ 1`, all full) of
+/// [`full_window_sums`] with lane `j` of one AVX2 register carrying block `b + j`'s chain:
+/// first the suffix sums of the blocks before them (offsets `w − 1` down to 1, stored as
+/// rows of `suf`, row `w` = 0), then the prefix sums, each added to the suffix row after
+/// it (and divided, for the mean) and written to `out` at once. Values are read four
+/// offsets × four blocks at a time and transposed so that each add serves the four
+/// chains; results are transposed back before the stores. Every lane does exactly the
+/// adds (and division) of [`chains`] and [`append_sums`], in the same order, so the
+/// results are the same bits. Returns whether a value of blocks `b…` was NaN or infinite
+/// and, per block, whether a value equals the one before it.
+///
+/// `(b + 4) · w ≤ x.len()` and `suf.len() ≥ 4 · (w + 1)` (the slicing at the start panics
+/// otherwise, before any memory is touched).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn group_sums_avx2<const MEAN: bool>(
+    x: &[f64],
+    w: usize,
+    b: usize,
+    suf: &mut [f64],
+    out: &mut Vec<f64>,
+) -> (bool, [bool; CHAIN_LANES]) {
+    use std::arch::x86_64::{
+        __m256d, _mm256_add_pd, _mm256_and_pd, _mm256_castsi256_pd, _mm256_cmp_pd, _mm256_div_pd,
+        _mm256_loadu_pd, _mm256_movemask_pd, _mm256_or_pd, _mm256_set1_epi64x, _mm256_set1_pd,
+        _mm256_set_pd, _mm256_setzero_pd, _mm256_storeu_pd, _CMP_EQ_OQ,
+    };
+    const L: usize = CHAIN_LANES;
+    let span = &x[(b - 1) * w..(b + L) * w];
+    let suf = &mut suf[..L * (w + 1)];
+    let (sp, fp) = (span.as_ptr(), suf.as_mut_ptr());
+    // Offset `o` of the four blocks whose first value is at `sp + first`, in lanes 0–3.
+    let gather = |first: usize, o: usize| {
+        _mm256_set_pd(
+            span[first + 3 * w + o],
+            span[first + 2 * w + o],
+            span[first + w + o],
+            span[first + o],
+        )
+    };
+    // Offsets `o … o + 3` of the four blocks from `sp + first`, one register per offset.
+    // Called with `first + o + 4 ≤ 2w`, so the last value read, `first + o + 3 + 3w`, is
+    // inside `span` (5w values).
+    let rows = |first: usize, o: usize| {
+        debug_assert!(first + o + 4 <= 2 * w);
+        // SAFETY: every load reads 4 values inside `span` (see above).
+        transpose4(unsafe {
+            let p = sp.add(first + o);
+            [
+                _mm256_loadu_pd(p),
+                _mm256_loadu_pd(p.add(w)),
+                _mm256_loadu_pd(p.add(2 * w)),
+                _mm256_loadu_pd(p.add(3 * w)),
+            ]
+        })
+    };
+    // Row `r` of `suf` (r ≤ w, inside its 4(w + 1) values).
+    let row = |r: usize| {
+        debug_assert!(r <= w);
+        // SAFETY: `suf` holds `L · (w + 1)` values and `r ≤ w`.
+        unsafe { fp.add(L * r) }
+    };
+    // Suffix sums of blocks b − 1 + j: S[o] = x[o] + … + x[w − 1], as row `o` of `suf`.
+    let zero = _mm256_setzero_pd();
+    // SAFETY (this and the other stores to `row`): 4 values inside `suf`.
+    unsafe { _mm256_storeu_pd(row(w), zero) };
+    let mut s = zero;
+    let mut top = w;
+    while top >= 5 {
+        let o = top - 4;
+        let c = rows(0, o);
+        for k in (0..4).rev() {
+            s = _mm256_add_pd(s, c[k]);
+            unsafe { _mm256_storeu_pd(row(o + k), s) };
+        }
+        top = o;
+    }
+    for o in (1..top).rev() {
+        s = _mm256_add_pd(s, gather(0, o));
+        unsafe { _mm256_storeu_pd(row(o), s) };
+    }
+    // Prefix sums of blocks b + j, each window's sum S[r + 1] + P[r] written out.
+    let exp = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7ff0_0000_0000_0000));
+    let wf = _mm256_set1_pd(w as f64);
+    let (mut p, mut bad, mut equal) = (zero, zero, zero);
+    let mut prev = gather(0, w - 1);
+    let mut step = |v: __m256d, r: usize| {
+        bad = _mm256_or_pd(bad, _mm256_cmp_pd::<_CMP_EQ_OQ>(_mm256_and_pd(v, exp), exp));
+        equal = _mm256_or_pd(equal, _mm256_cmp_pd::<_CMP_EQ_OQ>(v, prev));
+        prev = v;
+        p = _mm256_add_pd(p, v);
+        // SAFETY: `r < w`, so row `r + 1` is inside `suf`.
+        let sum = _mm256_add_pd(unsafe { _mm256_loadu_pd(row(r + 1)) }, p);
+        if MEAN {
+            _mm256_div_pd(sum, wf)
+        } else {
+            sum
+        }
+    };
+    out.reserve(L * w);
+    let at = out.len();
+    // SAFETY: `at ≤ capacity`, so the pointer stays inside the allocation.
+    let op = unsafe { out.as_mut_ptr().add(at) };
+    // Offset `o` of block `b + j` goes to `out[at + j·w + o]`, inside the reserved slots.
+    let slot = |j: usize, o: usize| {
+        debug_assert!(j < L && o < w);
+        // SAFETY: `reserve` made `L · w` spare slots after `at`, and `j·w + o < L·w`.
+        unsafe { op.add(j * w + o) }
+    };
+    let mut o = 0;
+    while o + 4 <= w {
+        let c = rows(w, o);
+        let t = transpose4([
+            step(c[0], o),
+            step(c[1], o + 1),
+            step(c[2], o + 2),
+            step(c[3], o + 3),
+        ]);
+        for (j, &col) in t.iter().enumerate() {
+            // SAFETY: 4 slots from `slot(j, o)`, with `o + 4 ≤ w`.
+            unsafe { _mm256_storeu_pd(slot(j, o), col) };
+        }
+        o += 4;
+    }
+    for o in o..w {
+        let mut lanes = [0.0f64; L];
+        // SAFETY: `lanes` holds 4 values.
+        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), step(gather(w, o), o)) };
+        for (j, &v) in lanes.iter().enumerate() {
+            // SAFETY: one slot, see `slot`.
+            unsafe { slot(j, o).write(v) };
+        }
+    }
+    // SAFETY: all `L · w` slots after `at` were written above (offsets 0 … w − 1 of each
+    // block, by the four-offset steps and then the rest one by one).
+    unsafe { out.set_len(at + L * w) };
+    let (bad, equal) = (_mm256_movemask_pd(bad), _mm256_movemask_pd(equal));
+    (bad != 0, std::array::from_fn(|j| equal >> j & 1 == 1))
 }
 
 /// An update that shrinks Σ(x − mean)² by more than this factor has cancelled away all
@@ -1538,6 +1730,89 @@ mod tests {
             bits(&block_reference(&short, 3, 1, false))
         );
         assert!(rolling_mean(&vals, 5, 6).iter().all(|x| x.is_nan()));
+    }
+
+    /// The AVX2 group kernel against the scalar chains: same bits and the same verdict on
+    /// NaN/inf, for windows below, at and above the 4-offset step, lengths that leave
+    /// 0–3 single blocks and a partial block after the groups, signed zeros and runs of
+    /// equal values (the constant-window rule), and a NaN or infinity in each position of
+    /// a group.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_window_sums_are_bit_identical_to_the_scalar_chains() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let mut next = xorshift(0xA5A5_0F0F_1234_9876);
+        let data: Vec<f64> = (0..4000)
+            .map(|i| {
+                let r = next();
+                match (r >> 59, (i / 13) % 5) {
+                    (_, 0) => 2.5,
+                    (0, _) => 0.0,
+                    (1, _) => -0.0,
+                    (2, _) => 1e12 + (r & 0xffff) as f64,
+                    (3, _) => -7.0,
+                    (k, _) => (k as f64 - 16.0) * 0.731 + (r & 0xfffff) as f64 * 1e-6,
+                }
+            })
+            .collect();
+        let run = |x: &[f64], w: usize, mean: bool, wide: bool| {
+            let mut out = Vec::new();
+            // SAFETY: AVX2 was detected at the start of the test.
+            let ok = match (mean, wide) {
+                (false, false) => full_window_sums_scalar::<false>(x, w, &mut out),
+                (true, false) => full_window_sums_scalar::<true>(x, w, &mut out),
+                (false, true) => unsafe { full_window_sums_avx2::<false>(x, w, &mut out) },
+                (true, true) => unsafe { full_window_sums_avx2::<true>(x, w, &mut out) },
+            };
+            (ok, bits(&out))
+        };
+        for w in [2, 3, 4, 5, 6, 7, 8, 9, 13, 20, 64, 129] {
+            let mut lengths = vec![w, w + 1, 2 * w - 1, 5 * w - 1, 5 * w, 5 * w + 1];
+            lengths.extend((6..=10).map(|k| k * w + k % 3));
+            lengths.extend([4000 / w * w, 4000]);
+            for n in lengths.into_iter().filter(|&n| n <= data.len()) {
+                for start in [0, 1, 17] {
+                    let x = &data[start..(start + n).min(data.len())];
+                    if x.len() < w {
+                        continue;
+                    }
+                    for mean in [false, true] {
+                        let (ok, wide) = run(x, w, mean, true);
+                        let (ok_scalar, scalar) = run(x, w, mean, false);
+                        assert!(ok && ok_scalar, "w {w} n {n} start {start}");
+                        assert_eq!(wide, scalar, "w {w} n {n} start {start} mean {mean}");
+                        assert_eq!(wide.len(), x.len() + 1 - w);
+                    }
+                }
+            }
+            // A NaN or an infinity anywhere stops both paths.
+            let n = (10 * w + 3).min(data.len());
+            for at in (0..n).step_by(1 + w / 3) {
+                for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    let mut x = data[..n].to_vec();
+                    x[at] = bad;
+                    for mean in [false, true] {
+                        assert!(!run(&x, w, mean, true).0, "w {w} at {at}");
+                        assert!(!run(&x, w, mean, false).0, "w {w} at {at}");
+                    }
+                }
+            }
+        }
+        // Every value equal, and equal values across the four lanes of a group only.
+        for w in [2, 4, 5, 20] {
+            let same = vec![0.1f64; 12 * w + 1];
+            let mut lanes = data[..12 * w + 1].to_vec();
+            for v in lanes.iter_mut().skip(w).step_by(3) {
+                *v = 3.75;
+            }
+            for x in [&same, &lanes] {
+                for mean in [false, true] {
+                    assert_eq!(run(x, w, mean, true), run(x, w, mean, false), "w {w}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -185,7 +185,7 @@ fn align_all(inputs: &[&Series]) -> (Arc<Vec<Day>>, Vec<Vec<f64>>) {
     }
     let values = inputs
         .iter()
-        .map(|s| align::reindex(s, &dates).values)
+        .map(|s| align::reindex(s, &dates).into_values())
         .collect();
     (dates, values)
 }

@@ -662,7 +662,7 @@ static ALIGN: Primitive = Primitive {
         let columns = names
             .into_iter()
             .zip([a, b])
-            .map(|(n, s)| (n, align::reindex(s, &dates).values))
+            .map(|(n, s)| (n, align::reindex(s, &dates).into_values()))
             .collect();
         Ok(Value::Frame(Frame { dates, columns }))
     },
@@ -685,7 +685,7 @@ static COMBINE: Primitive = Primitive {
         let columns = names
             .into_iter()
             .zip(all)
-            .map(|(n, s)| (n, align::reindex(s, &dates).values))
+            .map(|(n, s)| (n, align::reindex(s, &dates).into_values()))
             .collect();
         Ok(Value::Frame(Frame { dates, columns }))
     },
@@ -897,7 +897,7 @@ static UNIQUE: Primitive = Primitive {
         let mut slot: HashMap<u64, usize, BitsHash> =
             HashMap::with_capacity_and_hasher(s.values.len() / 2, BitsHash);
         let (mut values, mut counts): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
-        for &v in &s.values {
+        for &v in s.values.iter() {
             // One key per value: every NaN alike, and +0 with −0.
             let key = if v.is_nan() { u64::MAX } else if v == 0.0 { 0 } else { v.to_bits() };
             let k = *slot.entry(key).or_insert_with(|| {
@@ -1008,6 +1008,50 @@ mod tests {
         let got = bfill(&[n, 1.0, n, 2.0, n], usize::MAX);
         assert_eq!(&got[..4], &[1.0, 1.0, 2.0, 2.0]);
         assert!(got[4].is_nan());
+    }
+
+    /// `fillna` with nothing to fill and `dropna` with nothing to drop hand back the
+    /// input's values buffer itself (no copy); with something to do they build new values
+    /// and leave the input's untouched.
+    #[test]
+    fn fill_and_drop_share_a_complete_input_and_copy_otherwise() {
+        use crate::params::Params;
+        let run = |p: &Primitive, input: &Value, params: serde_json::Value| {
+            let params = Params::bind(p, params.as_object().expect("object")).expect("params");
+            (p.eval)(&Call {
+                inputs: &[input],
+                params: &params,
+                data: None,
+            })
+            .expect("eval")
+        };
+        let values = |v: &Value| match v {
+            Value::Series(s) => Arc::clone(&s.values),
+            other => panic!("expected a series, got {other:?}"),
+        };
+        let full = Value::Series(Series::from_vecs(vec![1, 2, 3], vec![1.0, 2.0, 3.0]));
+        let gap = Value::Series(Series::from_vecs(vec![1, 2, 3], vec![1.0, f64::NAN, 3.0]));
+        let cases = [
+            (
+                &FILLNA,
+                serde_json::json!({"method": "ffill"}),
+                vec![1.0, 1.0, 3.0],
+            ),
+            (
+                &FILLNA,
+                serde_json::json!({"value": 0.0}),
+                vec![1.0, 0.0, 3.0],
+            ),
+            (&DROPNA, serde_json::json!({}), vec![1.0, 3.0]),
+        ];
+        for (p, params, want) in cases {
+            let same = run(p, &full, params.clone());
+            assert!(Arc::ptr_eq(&values(&same), &values(&full)), "{}", p.name);
+            let filled = run(p, &gap, params);
+            assert!(!Arc::ptr_eq(&values(&filled), &values(&gap)), "{}", p.name);
+            assert_eq!(*values(&filled), want, "{}", p.name);
+            assert!(values(&gap)[1].is_nan(), "{}: input modified", p.name);
+        }
     }
 
     #[test]

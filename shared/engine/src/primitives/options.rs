@@ -511,7 +511,7 @@ impl<'a> BsmArgs<'a> {
                     vec![*x; dates.len()]
                 }
                 Source::Series(s) => {
-                    let v = align::reindex(s, &dates).values;
+                    let v = align::reindex(s, &dates).into_values();
                     for (d, x) in dates.iter().zip(&v) {
                         if x.is_nan() {
                             continue;

@@ -360,7 +360,7 @@ static THERMOCAP_MULTIPLE: Primitive = Primitive {
             s.with_values(
                 s.dates
                     .iter()
-                    .zip(&s.values)
+                    .zip(s.values.iter())
                     .zip(&tc)
                     .map(|((&d, &p), &t)| p * schedule::supply(d) / t)
                     .collect(),
@@ -433,7 +433,7 @@ static ENSEMBLE: Primitive = Primitive {
                 dates = align::union(&dates, &mb.0.dates).dates;
             }
         }
-        let re = |s: &Series| align::reindex(s, &dates).values;
+        let re = |s: &Series| align::reindex(s, &dates).into_values();
         let fair: Vec<Vec<f64>> = members.iter().map(|x| re(&x.0)).collect();
         let lower: Vec<Vec<f64>> = members.iter().map(|x| re(&x.1)).collect();
         let upper: Vec<Vec<f64>> = members.iter().map(|x| re(&x.2)).collect();

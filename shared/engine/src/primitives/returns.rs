@@ -405,7 +405,7 @@ mod tests {
     #[test]
     fn lags_pair_each_row_with_the_row_p_before() {
         let s = Series::from_vecs(vec![1, 2, 3, 4, 5], vec![1.0, 2.0, 4.0, f64::NAN, 16.0]);
-        let diff = |p| with_lag(&s, p, |x, y| x - y).values;
+        let diff = |p| with_lag(&s, p, |x, y| x - y).into_values();
         let same = |a: Vec<f64>, b: &[f64]| {
             a.len() == b.len()
                 && a.iter()
