@@ -3,9 +3,10 @@
 //! most. Stable: pairs with equal keys keep their input order, so pairs built in row order
 //! come out in the order a stable sort of the rows by key gives.
 
-/// Bits per digit: 11 gives six passes for 64-bit keys with 2,048 counters each (48 KB of
-/// counts, cache-resident).
-const DIGIT_BITS: u32 = 11;
+/// Bits per digit: eight passes of 256 buckets. Wider digits mean fewer passes but more
+/// buckets written at once, and the scatter is what costs: with 2,048 buckets (six passes)
+/// a million pairs sorted more slowly than with 256 (measured in docs/performance.md).
+const DIGIT_BITS: u32 = 8;
 const BUCKETS: usize = 1 << DIGIT_BITS;
 const PASSES: usize = 64usize.div_ceil(DIGIT_BITS as usize);
 /// Below this many pairs a comparison sort is faster than six counting passes.
@@ -15,22 +16,26 @@ fn digit(key: u64, pass: usize) -> usize {
     ((key >> (pass as u32 * DIGIT_BITS)) as usize) & (BUCKETS - 1)
 }
 
-/// Sorts `pairs` by key, stably (equal keys keep their order). Passes whose digit is the
-/// same for every key (e.g. the exponent bits of prices in one range) are skipped.
-pub fn sort_pairs_by_key(pairs: &mut Vec<(u64, u32)>) {
-    let n = pairs.len();
-    if n < SMALL {
-        pairs.sort_by_key(|p| p.0);
-        return;
-    }
+/// The pairs, sorted by key, stably (equal keys keep their order). The counts of every
+/// pass are taken while the pairs are collected (one read of the input); passes whose digit
+/// is the same for every key (e.g. the sign and exponent bits of prices in one range) are
+/// skipped.
+pub fn sorted_by_key(pairs: impl IntoIterator<Item = (u64, u32)>) -> Vec<(u64, u32)> {
+    let pairs = pairs.into_iter();
+    let mut src: Vec<(u64, u32)> = Vec::with_capacity(pairs.size_hint().0);
     let mut counts = vec![[0u32; BUCKETS]; PASSES];
-    for &(key, _) in pairs.iter() {
+    for (key, row) in pairs {
         for (pass, c) in counts.iter_mut().enumerate() {
             c[digit(key, pass)] += 1;
         }
+        src.push((key, row));
     }
-    let first = pairs[0].0;
-    let mut src = std::mem::take(pairs);
+    let n = src.len();
+    if n < SMALL {
+        src.sort_by_key(|p| p.0);
+        return src;
+    }
+    let first = src[0].0;
     let mut dst = vec![(0u64, 0u32); n];
     for (pass, c) in counts.iter().enumerate() {
         if c[digit(first, pass)] as usize == n {
@@ -49,7 +54,7 @@ pub fn sort_pairs_by_key(pairs: &mut Vec<(u64, u32)>) {
         }
         std::mem::swap(&mut src, &mut dst);
     }
-    *pairs = src;
+    src
 }
 
 #[cfg(test)]
@@ -87,9 +92,7 @@ mod tests {
                     .collect();
                 let mut want = pairs.clone();
                 want.sort_by_key(|p| p.0);
-                let mut got = pairs;
-                sort_pairs_by_key(&mut got);
-                assert_eq!(got, want, "n = {n}, shape {shape}");
+                assert_eq!(sorted_by_key(pairs), want, "n = {n}, shape {shape}");
             }
         }
     }

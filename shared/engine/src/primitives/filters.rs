@@ -790,8 +790,9 @@ fn take_table(cols: &[(&str, Col<'_>)], idx: &[usize]) -> Table {
 /// order (selected first, then sorted).
 fn order_present(key: &[f64], ascending: bool, limit: Option<usize>) -> Vec<usize> {
     // Each present value becomes an integer with the same order (−0 and +0 alike, as
-    // pandas ties them), inverted for descending; the row number breaks ties, so an
-    // unstable sort of (key, row) pairs gives the stable order with integer comparisons.
+    // pandas ties them), inverted for descending. The whole order is a stable radix sort
+    // of (key, row) pairs built in row order; a limited one selects first, then sorts the
+    // few pairs left, where the row number breaks ties.
     let ordered = |x: f64| {
         let bits = if x == 0.0 { 0u64 } else { x.to_bits() };
         let k = if bits >> 63 == 1 {
@@ -807,14 +808,11 @@ fn order_present(key: &[f64], ascending: bool, limit: Option<usize>) -> Vec<usiz
     };
     if limit.is_none() {
         if let Ok(rows) = u32::try_from(key.len()) {
-            // The whole order: a radix sort of (key, row) pairs, stable, so ties stay in
-            // row order.
-            let mut pairs: Vec<(u64, u32)> = (0..rows)
+            let present = (0..rows)
                 .zip(key)
                 .filter(|(_, k)| !k.is_nan())
-                .map(|(i, &k)| (ordered(k), i))
-                .collect();
-            radix::sort_pairs_by_key(&mut pairs);
+                .map(|(i, &k)| (ordered(k), i));
+            let pairs = radix::sorted_by_key(present);
             return pairs.into_iter().map(|p| p.1 as usize).collect();
         }
     }
