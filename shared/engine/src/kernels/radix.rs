@@ -22,7 +22,10 @@ fn digit(key: u64, pass: usize) -> usize {
 /// skipped.
 pub fn sorted_by_key(pairs: impl IntoIterator<Item = (u64, u32)>) -> Vec<(u64, u32)> {
     let pairs = pairs.into_iter();
-    let mut src: Vec<(u64, u32)> = Vec::with_capacity(pairs.size_hint().0);
+    // Room for the most pairs there can be (a filtered input knows only that bound), so
+    // the collection never reallocates and copies.
+    let (least, most) = pairs.size_hint();
+    let mut src: Vec<(u64, u32)> = Vec::with_capacity(most.unwrap_or(least));
     let mut counts = vec![[0u32; BUCKETS]; PASSES];
     for (key, row) in pairs {
         for (pass, c) in counts.iter_mut().enumerate() {
