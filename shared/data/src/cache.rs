@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use auster_engine::data::BoxFuture;
+use auster_engine::date::Day;
 use auster_engine::value::{ColumnData, Table};
 use auster_engine::{Fetched, Frame, Series, Value};
 
@@ -264,6 +265,13 @@ pub fn encode(f: &Fetched) -> Result<Vec<u8>, String> {
                             put_str(&mut out, s);
                         }
                     }
+                    ColumnData::Dates(v) => {
+                        out.push(2);
+                        put_u32(&mut out, v.len() as u32);
+                        for &d in v {
+                            put_u32(&mut out, d as u32);
+                        }
+                    }
                 }
             }
         }
@@ -364,6 +372,14 @@ pub fn decode(bytes: &[u8]) -> Result<Fetched, String> {
                         }
                         ColumnData::Text(v)
                     }
+                    2 => {
+                        let k = r.u32()?;
+                        let mut v = Vec::with_capacity(k.min(1 << 16));
+                        for _ in 0..k {
+                            v.push(r.u32()? as Day);
+                        }
+                        ColumnData::Dates(v)
+                    }
                     _ => return Err("cache entry is corrupt".into()),
                 };
                 columns.push((name, c));
@@ -412,6 +428,7 @@ mod tests {
                         "k".into(),
                         ColumnData::Text(vec!["call".into(), "püt".into()]),
                     ),
+                    ("d".into(), ColumnData::Dates(vec![-719_468, 20_000])),
                     ("x".into(), ColumnData::Num(vec![f64::INFINITY, 2.0])),
                 ],
             }),

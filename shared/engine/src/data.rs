@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use sha2::{Digest, Sha256};
 
-use crate::date::Day;
+use crate::date::{format_iso, Day};
 use crate::value::{ColumnData, Value};
 
 /// What a data step asks for.
@@ -146,6 +146,8 @@ pub fn content_hash(value: &Value) -> String {
                 match c {
                     ColumnData::Num(v) => nums(&mut h, v),
                     ColumnData::Text(v) => v.iter().for_each(|s| name(&mut h, s)),
+                    // As the text it is written as: the same table hashes alike either way.
+                    ColumnData::Dates(v) => v.iter().for_each(|&d| name(&mut h, &format_iso(d))),
                 }
             }
         }

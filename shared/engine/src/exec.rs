@@ -484,7 +484,7 @@ pub fn numeric_columns(v: &Value) -> Vec<(&str, &[f64])> {
             .iter()
             .filter_map(|(n, c)| match c {
                 ColumnData::Num(v) => Some((n.as_str(), v.as_slice())),
-                ColumnData::Text(_) => None,
+                ColumnData::Text(_) | ColumnData::Dates(_) => None,
             })
             .collect(),
         _ => Vec::new(),

@@ -221,13 +221,17 @@ impl Record {
     }
 }
 
-/// A table column: numbers or strings.
+/// A table column: numbers, strings or dates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnData {
     /// Numbers; NaN = missing.
     Num(Vec<f64>),
     /// Strings.
     Text(Vec<String>),
+    /// Dates (a series' or frame's index taken into a table), written as ISO `YYYY-MM-DD`
+    /// text in results; kept as day numbers so that reordering or taking rows formats only
+    /// the dates that are output.
+    Dates(Vec<Day>),
 }
 
 impl ColumnData {
@@ -236,6 +240,7 @@ impl ColumnData {
         match self {
             ColumnData::Num(v) => v.len(),
             ColumnData::Text(v) => v.len(),
+            ColumnData::Dates(v) => v.len(),
         }
     }
 
@@ -249,6 +254,7 @@ impl ColumnData {
         match self {
             ColumnData::Num(v) => num_json(v[row]),
             ColumnData::Text(v) => Json::String(v[row].clone()),
+            ColumnData::Dates(v) => Json::String(date::format_iso(v[row])),
         }
     }
 }
@@ -364,6 +370,7 @@ impl Value {
                 .map(|(_, c)| match c {
                     ColumnData::Num(v) => v.len() * 8,
                     ColumnData::Text(v) => v.iter().map(|s| s.len() + 24).sum(),
+                    ColumnData::Dates(v) => v.len() * 4,
                 })
                 .sum(),
             Value::Record(r) => r.fields.iter().map(|(k, _)| k.len() + 32).sum(),
@@ -409,6 +416,7 @@ impl Value {
                             ColumnData::Text(v) => {
                                 Json::Array(v.iter().map(|s| s.as_str().into()).collect())
                             }
+                            ColumnData::Dates(v) => dates_json(v),
                         };
                         (n.clone(), v)
                     })

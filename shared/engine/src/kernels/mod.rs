@@ -5,6 +5,7 @@ pub mod align;
 pub mod bsm;
 pub mod elementwise;
 pub mod pairwise;
+pub mod radix;
 pub mod reduce;
 pub mod rolling;
 pub mod ta;

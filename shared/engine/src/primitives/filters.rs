@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use crate::date::{civil_from_days, days_from_civil, days_in_month, format_iso, Day};
-use crate::kernels::{align, reduce};
+use crate::kernels::{align, radix, reduce};
 use crate::primitives::common::{frame, map_numeric, series, zip_numeric};
 use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
 use crate::value::{ColumnData, Frame, Kind, KindSet, Series, Table, Value};
@@ -727,6 +727,7 @@ fn sortable<'a>(v: &'a Value, column: Option<&str>) -> Result<(Cols<'a>, &'a [f6
                     let c = match c {
                         ColumnData::Num(v) => Col::Num(v),
                         ColumnData::Text(v) => Col::Text(v),
+                        ColumnData::Dates(v) => Col::Dates(v),
                     };
                     (n.as_str(), c)
                 })
@@ -774,9 +775,7 @@ fn take_table(cols: &[(&str, Col<'_>)], idx: &[usize]) -> Table {
             .iter()
             .map(|(n, c)| {
                 let c = match c {
-                    Col::Dates(d) => {
-                        ColumnData::Text(idx.iter().map(|&i| format_iso(d[i])).collect())
-                    }
+                    Col::Dates(d) => ColumnData::Dates(idx.iter().map(|&i| d[i]).collect()),
                     Col::Num(v) => ColumnData::Num(idx.iter().map(|&i| v[i]).collect()),
                     Col::Text(v) => ColumnData::Text(idx.iter().map(|&i| v[i].clone()).collect()),
                 };
@@ -791,8 +790,9 @@ fn take_table(cols: &[(&str, Col<'_>)], idx: &[usize]) -> Table {
 /// order (selected first, then sorted).
 fn order_present(key: &[f64], ascending: bool, limit: Option<usize>) -> Vec<usize> {
     // Each present value becomes an integer with the same order (−0 and +0 alike, as
-    // pandas ties them), inverted for descending; the row number breaks ties, so an
-    // unstable sort of (key, row) pairs gives the stable order with integer comparisons.
+    // pandas ties them), inverted for descending. The whole order is a stable radix sort
+    // of (key, row) pairs built in row order; a limited one selects first, then sorts the
+    // few pairs left, where the row number breaks ties.
     let ordered = |x: f64| {
         let bits = if x == 0.0 { 0u64 } else { x.to_bits() };
         let k = if bits >> 63 == 1 {
@@ -806,6 +806,16 @@ fn order_present(key: &[f64], ascending: bool, limit: Option<usize>) -> Vec<usiz
             !k
         }
     };
+    if limit.is_none() {
+        if let Ok(rows) = u32::try_from(key.len()) {
+            let present = (0..rows)
+                .zip(key)
+                .filter(|(_, k)| !k.is_nan())
+                .map(|(i, &k)| (ordered(k), i));
+            let pairs = radix::sorted_by_key(present);
+            return pairs.into_iter().map(|p| p.1 as usize).collect();
+        }
+    }
     let mut pairs: Vec<(u64, usize)> = key
         .iter()
         .enumerate()

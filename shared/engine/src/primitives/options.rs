@@ -733,7 +733,7 @@ fn read_chain(t: &Table) -> Result<Vec<Contract0>, EvalError> {
     let text = |name: &str| -> Result<&[String], EvalError> {
         match need(name)? {
             ColumnData::Text(v) => Ok(v),
-            ColumnData::Num(_) => Err(EvalError::new(format!(
+            ColumnData::Num(_) | ColumnData::Dates(_) => Err(EvalError::new(format!(
                 "the chain's `{name}` column must hold text."
             ))),
         }
@@ -742,7 +742,7 @@ fn read_chain(t: &Table) -> Result<Vec<Contract0>, EvalError> {
     let num = |name: &str| -> Result<Vec<f64>, EvalError> {
         match t.column(name) {
             Some(ColumnData::Num(v)) => Ok(v.clone()),
-            Some(ColumnData::Text(_)) => Err(EvalError::new(format!(
+            Some(ColumnData::Text(_) | ColumnData::Dates(_)) => Err(EvalError::new(format!(
                 "the chain's `{name}` column must hold numbers."
             ))),
             None => Ok(nan.clone()),
@@ -752,7 +752,7 @@ fn read_chain(t: &Table) -> Result<Vec<Contract0>, EvalError> {
     let exps = text("expiration")?;
     let strike = match need("strike")? {
         ColumnData::Num(v) => v.clone(),
-        ColumnData::Text(_) => {
+        ColumnData::Text(_) | ColumnData::Dates(_) => {
             return Err(EvalError::new(
                 "the chain's `strike` column must hold numbers.",
             ))
