@@ -70,8 +70,9 @@ fn dates(n: usize) -> Arc<Vec<i32>> {
     Arc::new((14_610..14_610 + n as i32).collect())
 }
 
+/// A series as a loader hands it over (missing values counted while it was built).
 fn series(n: usize, seed: u64) -> Series {
-    Series::new(dates(n), walk(n, seed))
+    Series::counted(dates(n), walk(n, seed))
 }
 
 fn ohlcv(n: usize) -> Frame {
@@ -126,7 +127,10 @@ fn operands(p: &Primitive, n: usize) -> Result<Vec<Value>, String> {
         } else {
             return Err(format!("takes a {} operand", o.kinds.describe()));
         };
-        if o.variadic {
+        // The option pricers take their variadic inputs one per param named in
+        // `from_inputs` (here the spot alone); the rest want two different operands.
+        let one_per_param = matches!(p.name, "black_scholes" | "greeks" | "implied_volatility");
+        if o.variadic && !one_per_param {
             // A second, different operand (identical ones would be collinear in a regression).
             let again = match &v {
                 Value::Series(_) => Value::Series(series(n, i as u64 + 11)),

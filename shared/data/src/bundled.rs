@@ -179,7 +179,7 @@ impl BundledSource {
                 .filter(|(_, x)| !x.is_nan())
                 .map(|(d, x)| (*d, *x))
                 .unzip();
-            Value::Series(Series::from_vecs(d, v))
+            Value::Series(Series::counted(Arc::new(d), v))
         };
         let hash = content_hash(&value);
         Ok(Fetched {

@@ -338,7 +338,7 @@ pub fn decode(bytes: &[u8]) -> Result<Fetched, String> {
             if d.len() != v.len() {
                 return Err("cache entry is corrupt".into());
             }
-            Value::Series(Series::from_vecs(d, v))
+            Value::Series(Series::counted(Arc::new(d), v))
         }
         2 => {
             let d = r.days()?;

@@ -127,7 +127,7 @@ impl FredSource {
                 iso_or(end, "its end")
             )));
         }
-        Ok(Series::from_vecs(dates, values))
+        Ok(Series::counted(std::sync::Arc::new(dates), values))
     }
 
     fn failure(&self, id: &str, f: Failure) -> DataError {

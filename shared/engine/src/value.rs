@@ -3,7 +3,8 @@
 //! Date indices are shared through `Arc` so that elementwise steps, which keep their
 //! input's index, never copy it. NaN means "missing" everywhere.
 
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{json, Map, Value as Json};
 
@@ -107,12 +108,40 @@ impl KindSet {
 /// input unchanged (`fillna` with nothing to fill, `dropna` with nothing to drop),
 /// copies no value. Code that modifies values goes through [`Series::values_mut`] or
 /// [`Series::into_values`], which copy only when another series holds the same buffer.
+///
+/// A series also remembers how many of its values are missing once that is known: the
+/// loaders count while they parse, `dropna` knows its output has none, and anything else
+/// counts on first demand ([`Series::missing`]). So `count`, and `fillna`/`dropna` with
+/// nothing to do, read a number instead of the values (as polars reads its null count).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// Day numbers, strictly increasing, shared between values with the same index.
     pub dates: Arc<Vec<Day>>,
     /// One value per date; NaN = missing. Shared between series holding the same values.
+    /// Never replaced in place: new values make a new series (or go through
+    /// [`Series::values_mut`]), so the remembered missing count stays true.
     pub values: Arc<Vec<f64>>,
+    missing: MissingCount,
+}
+
+/// The number of NaN values of a series, once counted. A cache, not part of the value:
+/// two series with the same dates and values are equal whether or not either has counted.
+#[derive(Clone, Default)]
+struct MissingCount(OnceLock<usize>);
+
+impl PartialEq for MissingCount {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for MissingCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.get() {
+            Some(n) => write!(f, "{n}"),
+            None => f.write_str("not counted"),
+        }
+    }
 }
 
 impl Series {
@@ -125,7 +154,36 @@ impl Series {
     /// the caller guarantees `dates.len() == values.len()` and order.
     pub fn shared(dates: Arc<Vec<Day>>, values: Arc<Vec<f64>>) -> Self {
         debug_assert_eq!(dates.len(), values.len());
-        Self { dates, values }
+        Self {
+            dates,
+            values,
+            missing: MissingCount::default(),
+        }
+    }
+
+    /// Builds a series and counts its missing values now, while a loader that has just
+    /// written them still has them in cache.
+    pub fn counted(dates: Arc<Vec<Day>>, values: Vec<f64>) -> Self {
+        let s = Self::new(dates, values);
+        s.missing();
+        s
+    }
+
+    /// This series, stating it has no missing value (the caller guarantees it, e.g. the
+    /// rows `dropna` kept).
+    pub fn known_complete(self) -> Self {
+        debug_assert!(self.values.iter().all(|v| !v.is_nan()));
+        let _ = self.missing.0.set(0);
+        self
+    }
+
+    /// How many values are NaN: remembered after the first call (values are not changed
+    /// in place except through [`Series::values_mut`], which forgets the count).
+    pub fn missing(&self) -> usize {
+        *self
+            .missing
+            .0
+            .get_or_init(|| self.values.len() - crate::kernels::reduce::count(&self.values))
     }
 
     /// Builds a series from owned vectors.
@@ -140,6 +198,7 @@ impl Series {
 
     /// The values, to modify in place: copied first if another series shares them.
     pub fn values_mut(&mut self) -> &mut Vec<f64> {
+        self.missing = MissingCount::default();
         Arc::make_mut(&mut self.values)
     }
 
@@ -555,5 +614,49 @@ pub fn json_num(j: &Json) -> Result<f64, String> {
             _ => Err(format!("expected a number, got {s:?}")),
         },
         other => Err(format!("expected a number, got {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gappy() -> Series {
+        Series::from_vecs(vec![1, 2, 3, 4], vec![1.0, f64::NAN, 3.0, f64::NAN])
+    }
+
+    #[test]
+    fn the_missing_count_is_counted_once_and_forgotten_when_values_change() {
+        let s = gappy();
+        assert_eq!(format!("{:?}", s.missing), "not counted");
+        assert_eq!(s.missing(), 2);
+        assert_eq!(format!("{:?}", s.missing), "2");
+        // A clone shares the values and what is known of them.
+        let mut t = s.clone();
+        assert_eq!(format!("{:?}", t.missing), "2");
+        t.values_mut()[1] = 2.0;
+        assert_eq!(format!("{:?}", t.missing), "not counted");
+        assert_eq!(t.missing(), 1);
+        assert_eq!(s.missing(), 2, "the original keeps its values and count");
+        let counted = Series::counted(Arc::new(vec![1, 2]), vec![f64::NAN, f64::NAN]);
+        assert_eq!(format!("{:?}", counted.missing), "2");
+        assert_eq!(Series::from_vecs(vec![], vec![]).missing(), 0);
+    }
+
+    #[test]
+    fn equality_ignores_whether_the_missing_count_is_known() {
+        // (NaN is unequal to itself, so the compared values have none.)
+        let a = Series::from_vecs(vec![1, 2], vec![1.0, 2.0]);
+        let b = Series::from_vecs(vec![1, 2], vec![1.0, 2.0]);
+        a.missing();
+        assert_eq!(a, b);
+        assert_ne!(a, Series::from_vecs(vec![1, 2], vec![1.0, 3.0]));
+    }
+
+    #[test]
+    fn a_series_stated_complete_knows_it_has_no_missing_value() {
+        let s = Series::from_vecs(vec![1, 2], vec![1.0, 2.0]).known_complete();
+        assert_eq!(format!("{:?}", s.missing), "0");
+        assert_eq!(s.missing(), 0);
     }
 }

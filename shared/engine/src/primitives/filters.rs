@@ -94,9 +94,13 @@ fn take_rows(v: &Value, keep: &[usize]) -> Result<Value, EvalError> {
 /// Whether no column of a dated value has a NaN (then fills and drops leave it as it is,
 /// and the answer is a copy sharing its index).
 fn complete(v: &Value) -> bool {
-    columns_of(v)
-        .iter()
-        .all(|(_, c)| reduce::count(c) == c.len())
+    match v {
+        // A series may already know its missing count (see `Series::missing`).
+        Value::Series(s) => s.missing() == 0,
+        _ => columns_of(v)
+            .iter()
+            .all(|(_, c)| reduce::count(c) == c.len()),
+    }
 }
 
 /// Every numeric column of a dated value, in order (a series is one column `value`).
@@ -480,7 +484,10 @@ static DROPNA: Primitive = Primitive {
                 }
             })
             .collect();
-        take_rows(v, &keep)
+        Ok(match take_rows(v, &keep)? {
+            Value::Series(s) => Value::Series(s.known_complete()),
+            other => other,
+        })
     },
 };
 
@@ -1062,6 +1069,9 @@ mod tests {
             assert_eq!(*values(&filled), want, "{}", p.name);
             assert!(values(&gap)[1].is_nan(), "{}: input modified", p.name);
         }
+        // What dropna keeps has no missing value, and it says so without a count.
+        let kept = run(&DROPNA, &gap, serde_json::json!({}));
+        assert!(format!("{kept:?}").contains("missing: 0"), "{kept:?}");
     }
 
     #[test]

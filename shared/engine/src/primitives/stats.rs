@@ -367,7 +367,11 @@ reduction!(
     "How many values are not NaN (0 for an empty series).",
     "pandas: s.count()",
     &[],
-    |c| reduce(c, |v| reduce::count(v) as f64)
+    |c| {
+        // The series may already know how many of its values are missing.
+        let s = series(c, 0)?;
+        Ok(Value::Scalar((s.len() - s.missing()) as f64))
+    }
 );
 reduction!(
     PERCENTILE,
@@ -768,7 +772,7 @@ static RANK: Primitive = Primitive {
 fn describe(s: &Series) -> Table {
     let q = percentiles(&s.values, &[0.0, 25.0, 50.0, 75.0, 100.0]);
     let rows = [
-        ("count", reduce::count(&s.values) as f64),
+        ("count", (s.len() - s.missing()) as f64),
         ("mean", nan_mean(&s.values)),
         ("std", nan_var(&s.values, 1).sqrt()),
         ("min", q[0]),
