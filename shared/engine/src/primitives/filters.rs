@@ -506,13 +506,16 @@ static SHIFT: Primitive = Primitive {
         let d = Arc::clone(dates_of(v, "input 1")?);
         let k = c.params.int("periods")?;
         map_columns(v, d, |col| {
+            // Each output value written once: the NaN run, then one copy of the rest.
             let n = col.len();
-            let mut out = vec![f64::NAN; n];
             let m = usize::try_from(k.unsigned_abs()).unwrap_or(usize::MAX).min(n);
+            let mut out = Vec::with_capacity(n);
             if k >= 0 {
-                out[m..].copy_from_slice(&col[..n - m]);
+                out.resize(m, f64::NAN);
+                out.extend_from_slice(&col[..n - m]);
             } else {
-                out[..n - m].copy_from_slice(&col[m..]);
+                out.extend_from_slice(&col[m..]);
+                out.resize(n, f64::NAN);
             }
             out
         })
