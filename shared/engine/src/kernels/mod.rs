@@ -6,6 +6,7 @@ pub mod bsm;
 pub mod elementwise;
 pub mod pairwise;
 pub mod radix;
+pub mod recurrence;
 pub mod reduce;
 pub mod rolling;
 pub mod ta;

@@ -1333,34 +1333,42 @@ fn ewm_mean_fma(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
 }
 
 /// Values per NaN-free run of the steady `adjust = false` loop.
-const EWM_CHUNK: usize = 64;
+const EWM_CHUNK: usize = 256;
 
 #[inline(always)]
 fn ewm_mean_body(values: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
     let decay = 1.0 - alpha;
     let new_weight = if adjust { 1.0 } else { alpha };
-    // Without `adjust`, the old weight is back at 1 after every value, so a step that
-    // follows a value (not a gap) always uses the same two factors: computed once here,
-    // bit for bit what the general step computes.
-    let steady_r = 1.0 / (decay + new_weight);
-    let (steady_old, steady_new) = (decay * steady_r, new_weight * steady_r);
     let n = values.len();
     let mut out = Vec::with_capacity(n);
     let mut avg = f64::NAN;
     let mut old_weight = 1.0;
     let mut i = 0;
     while i < n {
-        if !adjust && old_weight == 1.0 && !avg.is_nan() {
-            // Steady state: whole NaN-free chunks in a loop whose only carried chain is
-            // one fused multiply-add (and the equal-value test).
+        // A step after a value (not a gap) is steady when it leaves the weight as it found
+        // it: always without `adjust` (the weight is back at 1), and with `adjust` once
+        // the weight w has converged (w·(1−α) + 1 == w in floating point, a few hundred
+        // values in). Its two factors are then the same at every step: computed once per
+        // chunk, bit for bit what the general step below computes.
+        let decayed = old_weight * decay;
+        let steady = if adjust {
+            decayed + new_weight == old_weight
+        } else {
+            old_weight == 1.0
+        };
+        if steady && !avg.is_nan() {
+            // Whole NaN-free chunks as one linear recurrence, four values per step of the
+            // carried chain (`recurrence::affine_scan`).
             let chunk = &values[i..(i + EWM_CHUNK).min(n)];
             if !chunk.iter().fold(false, |seen, x| seen | x.is_nan()) {
-                out.extend(chunk.iter().map(|&x| {
-                    if avg != x {
-                        avg = steady_old.mul_add(avg, steady_new * x);
-                    }
-                    avg
-                }));
+                let r = 1.0 / (decayed + new_weight);
+                avg = super::recurrence::affine_scan(
+                    chunk,
+                    decayed * r,
+                    new_weight * r,
+                    avg,
+                    &mut out,
+                );
                 i += chunk.len();
                 continue;
             }
@@ -1442,9 +1450,18 @@ mod tests {
 
     #[test]
     fn ewm_mean_stays_within_ulps_of_the_pandas_division() {
+        // Gaps every 97 values keep `adjust`'s weight from converging; every 1,500 let it
+        // converge (the steady, four-at-a-time path) and leave it again at each gap.
+        for gap_every in [97, 1500] {
+            ewm_mean_matches_the_division_with_gaps(gap_every);
+        }
+        assert_eq!(ewm_mean(&[3.0; 50], 0.1, true), vec![3.0; 50]);
+    }
+
+    fn ewm_mean_matches_the_division_with_gaps(gap_every: usize) {
         let values: Vec<f64> = (0..5000)
             .map(|i| {
-                if i % 97 == 3 {
+                if i % gap_every == 3 {
                     f64::NAN
                 } else {
                     100.0 + (i as f64 * 0.7).sin() * 5.0
@@ -1478,7 +1495,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ewm_mean(&[3.0; 50], 0.1, true), vec![3.0; 50]);
     }
 
     #[test]

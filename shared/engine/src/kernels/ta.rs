@@ -30,6 +30,7 @@
 //! Every kernel is a single O(n) pass (WMA's periodic re-sum and the Bollinger re-centring
 //! add O(n/8) and O(n/32) work) and allocates at most one scratch vector per call.
 
+use super::recurrence;
 use std::mem::MaybeUninit;
 
 /// Lookback of a simple/weighted/exponential moving average: `period − 1` bars.
@@ -216,14 +217,13 @@ fn ema_body(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
     push_nan(out, lb);
     let k = 2.0 / (period + 1) as f64;
     let seed: f64 = x[..=lb].iter().sum();
-    let mut prev = seed / period as f64;
+    let prev = seed / period as f64;
     out.push(prev);
-    out.extend(x[lb + 1..].iter().map(|&v| {
-        prev = (v - prev).mul_add(k, prev);
-        prev
-    }));
+    // TA-Lib's `prev + k·(v − prev)` is `(1 − k)·prev + k·v`, taken four values at a time
+    // (within ulps of the step-by-step form).
+    let last = recurrence::affine_scan(&x[lb + 1..], 1.0 - k, k, prev, out);
     // Every value entered the seed or the recurrence, which keeps a NaN.
-    !prev.is_nan()
+    !last.is_nan()
 }
 
 /// Lookback of RSI: `period` bars (one difference per bar).
@@ -238,6 +238,24 @@ pub fn rsi_lookback(period: usize) -> usize {
 /// `RSI = 100·gain/(gain+loss)`, and 0 when `gain+loss` is not positive (a flat window).
 /// Appends `x.len()` values to `out`; `true` when `x` has no NaN.
 pub fn rsi(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports FMA (checked on the line above), which is all
+        // `rsi_fma` requires.
+        return unsafe { rsi_fma(x, period, out) };
+    }
+    rsi_body(x, period, out)
+}
+
+/// [`rsi_body`] compiled with hardware FMA (same rounding, no library call).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+fn rsi_fma(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
+    rsi_body(x, period, out)
+}
+
+#[inline(always)]
+fn rsi_body(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
     let n = x.len();
     if n <= period {
         push_nan(out, n);
@@ -256,27 +274,53 @@ pub fn rsi(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
     gain *= inv;
     loss *= inv;
     out.push(rsi_value(gain, loss));
-    out.extend(
-        x[period + 1..]
+    // Then, a block at a time: the bar's gain and loss, both averages as linear
+    // recurrences (TA-Lib's `(avg·(period−1) + today)·(1/period)` is `d·avg + c·today`
+    // with d = (period−1)/period, c = 1/period; four values per step of each carried
+    // chain, within ulps of the step-by-step form), then the RSI of each bar.
+    let (d, c) = (pm1 * inv, inv);
+    let mut ups = [0.0; RSI_BLOCK];
+    let mut downs = [0.0; RSI_BLOCK];
+    let mut gains = [MaybeUninit::uninit(); RSI_BLOCK];
+    let mut losses = [MaybeUninit::uninit(); RSI_BLOCK];
+    for (today, yesterday) in x[period + 1..]
+        .chunks(RSI_BLOCK)
+        .zip(x[period..].chunks(RSI_BLOCK))
+    {
+        let m = today.len();
+        for ((t, y), (up, down)) in today
             .iter()
-            .zip(&x[period..])
-            .map(|(&today, &yesterday)| {
-                let d = today - yesterday;
-                let up = if 0.0 < d { d } else { 0.0 };
-                gain = (gain * pm1 + up) * inv;
-                loss = ((up - d) + loss * pm1) * inv;
-                rsi_value(gain, loss)
-            }),
-    );
+            .zip(yesterday)
+            .zip(ups.iter_mut().zip(&mut downs))
+        {
+            let diff = t - y;
+            *up = if 0.0 < diff { diff } else { 0.0 };
+            *down = *up - diff;
+        }
+        gain = recurrence::affine_scan_into(&ups[..m], d, c, gain, &mut gains[..m]);
+        loss = recurrence::affine_scan_into(&downs[..m], d, c, loss, &mut losses[..m]);
+        // SAFETY: `affine_scan_into` wrote the first `m` slots of both buffers.
+        out.extend(
+            gains[..m]
+                .iter()
+                .zip(&losses[..m])
+                .map(|(g, l)| unsafe { rsi_value(g.assume_init(), l.assume_init()) }),
+        );
+    }
     // Every value entered a difference, and a NaN difference stays in the average loss.
     !loss.is_nan()
 }
 
-#[inline]
+/// Bars per block of the RSI loop (its buffers live on the stack).
+const RSI_BLOCK: usize = 256;
+
+/// `100·gain/(gain+loss)`, 0 for a flat window; branch-free so that blocks vectorise.
+#[inline(always)]
 fn rsi_value(gain: f64, loss: f64) -> f64 {
     let sum = gain + loss;
+    let rsi = 100.0 * (gain / sum);
     if sum > 0.0 {
-        100.0 * (gain / sum)
+        rsi
     } else {
         0.0
     }
@@ -797,6 +841,94 @@ mod tests {
         rsi(&flat, 14, &mut out);
         assert_eq!(out.len(), 30);
         assert_eq!(out[29], 0.0);
+    }
+
+    /// A price-like random walk with a NaN at `gap` (if any).
+    fn walk(n: usize, gap: Option<usize>) -> Vec<f64> {
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut p = 50.0;
+        (0..n)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                p *= 1.0 + 0.04 * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+                if Some(i) == gap {
+                    f64::NAN
+                } else {
+                    p
+                }
+            })
+            .collect()
+    }
+
+    fn assert_within(what: &str, got: &[f64], want: &[f64], rtol: f64) {
+        assert_eq!(got.len(), want.len(), "{what}: length");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            let same_nan = g.is_nan() && w.is_nan();
+            assert!(
+                same_nan || (g - w).abs() <= rtol * w.abs().max(1.0),
+                "{what} at {i}: {g} vs {w}"
+            );
+        }
+    }
+
+    /// The blocked recurrences of `ema` and `rsi` against TA-Lib's step-by-step formulas,
+    /// on lengths around the RSI block and the groups of four, with and without a NaN.
+    #[test]
+    fn blocked_ema_and_rsi_follow_the_step_by_step_formulas() {
+        for n in [20, 259, 513, 1_030] {
+            for gap in [None, Some(n / 2)] {
+                let x = walk(n, gap);
+                for period in [2, 14] {
+                    let lb = ma_lookback(period);
+                    let k = 2.0 / (period + 1) as f64;
+                    let mut want = vec![f64::NAN; lb];
+                    let mut prev = x[..=lb].iter().sum::<f64>() / period as f64;
+                    want.push(prev);
+                    for &v in &x[lb + 1..] {
+                        prev += k * (v - prev);
+                        want.push(prev);
+                    }
+                    let mut got = Vec::new();
+                    ema(&x, period, &mut got);
+                    assert_within("ema", &got, &want, 1e-13);
+
+                    let (pm1, inv) = ((period - 1) as f64, 1.0 / period as f64);
+                    let mut want = vec![f64::NAN; period];
+                    let (mut gain, mut loss) = (0.0, 0.0);
+                    // TA-Lib's split of a difference: a NaN one is no gain and a NaN loss.
+                    let split = |d: f64| {
+                        let up = if 0.0 < d { d } else { 0.0 };
+                        (up, up - d)
+                    };
+                    for i in 1..=period {
+                        let (up, down) = split(x[i] - x[i - 1]);
+                        gain += up;
+                        loss += down;
+                    }
+                    gain *= inv;
+                    loss *= inv;
+                    let value = |g: f64, l: f64| {
+                        if g + l > 0.0 {
+                            100.0 * g / (g + l)
+                        } else {
+                            0.0
+                        }
+                    };
+                    want.push(value(gain, loss));
+                    for i in period + 1..n {
+                        let (up, down) = split(x[i] - x[i - 1]);
+                        gain = (gain * pm1 + up) * inv;
+                        loss = (loss * pm1 + down) * inv;
+                        want.push(value(gain, loss));
+                    }
+                    let mut got = Vec::new();
+                    rsi(&x, period, &mut got);
+                    assert_within("rsi", &got, &want, 1e-12);
+                }
+            }
+        }
     }
 
     #[test]
