@@ -297,9 +297,14 @@ fn rsi_body(x: &[f64], period: usize, out: &mut Vec<f64>) -> bool {
             *up = if 0.0 < diff { diff } else { 0.0 };
             *down = *up - diff;
         }
-        gain = recurrence::affine_scan_into(&ups[..m], d, c, gain, &mut gains[..m]);
-        loss = recurrence::affine_scan_into(&downs[..m], d, c, loss, &mut losses[..m]);
-        // SAFETY: `affine_scan_into` wrote the first `m` slots of both buffers.
+        (gain, loss) = recurrence::affine_scan_pair_into(
+            (&ups[..m], &downs[..m]),
+            d,
+            c,
+            (gain, loss),
+            (&mut gains[..m], &mut losses[..m]),
+        );
+        // SAFETY: `affine_scan_pair_into` wrote the first `m` slots of both buffers.
         out.extend(
             gains[..m]
                 .iter()
