@@ -246,7 +246,7 @@ fn moving_average_eval(
 static SMA: Primitive = moving_average(
     "sma",
     "Simple moving average (TA-Lib SMA)",
-    "Mean of the last `period` values. The first `period − 1` values (after any leading NaNs) are NaN, TA-Lib's lookback. Leading NaNs are skipped like the ta-lib wrapper does; a NaN after the first value is refused. Running sum, exactly TA-Lib's.",
+    "Mean of the last `period` values. The first `period − 1` values (after any leading NaNs) are NaN, TA-Lib's lookback. Leading NaNs are skipped like the ta-lib wrapper does; a NaN after the first value is refused. Each window is summed from block sums (no running-sum drift), within rounding of TA-Lib's running sum.",
     "TA-Lib: talib.SMA(x, timeperiod=period)",
     |c| moving_average_eval(c, ta::sma),
 );
@@ -262,7 +262,7 @@ static WMA: Primitive = moving_average(
 static TA_EMA: Primitive = moving_average(
     "ta_ema",
     "Exponential moving average seeded like TA-Lib (TA-Lib EMA)",
-    "k = 2/(period+1). The first value, at bar period−1, is the SMA of the first `period` values (TA-Lib's default seeding, unlike pandas' ewm which starts at the first value — use `ema` for that); then ema = ema + k·(x − ema), rounded with a fused multiply-add as TA-Lib 0.8 does. Leading NaNs skipped, interior NaN refused.",
+    "k = 2/(period+1). The first value, at bar period−1, is the SMA of the first `period` values (TA-Lib's default seeding, unlike pandas' ewm which starts at the first value — use `ema` for that); then ema = ema + k·(x − ema), i.e. (1 − k)·ema + k·x, evaluated four values per step (within a few ulps of TA-Lib 0.8's step-by-step rounding). Leading NaNs skipped, interior NaN refused.",
     "TA-Lib: talib.EMA(x, timeperiod=period)",
     |c| moving_average_eval(c, ta::ema),
 );
