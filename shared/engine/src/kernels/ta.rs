@@ -1010,6 +1010,32 @@ mod tests {
     }
 
     #[test]
+    fn window_extremes_match_a_brute_force_scan() {
+        let x = walk(777, None);
+        for k in 1..=40 {
+            for n in [k, k + 1, 300, 777] {
+                let a = &x[..n];
+                let (mut lo, mut hi) = (vec![0.0; n], vec![0.0; n]);
+                window_extremes(a, k, |p, q| if q < p { q } else { p }, &mut lo);
+                window_extremes(a, k, |p, q| if q > p { q } else { p }, &mut hi);
+                for s in 0..=n - k {
+                    let w = &a[s..s + k];
+                    assert_eq!(
+                        lo[s],
+                        w.iter().cloned().fold(f64::MAX, f64::min),
+                        "k {k} n {n} min {s}"
+                    );
+                    assert_eq!(
+                        hi[s],
+                        w.iter().cloned().fold(f64::MIN, f64::max),
+                        "k {k} n {n} max {s}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn stochastic_deques_match_a_brute_force_window() {
         let n = 120;
         let close: Vec<f64> = (0..n)
