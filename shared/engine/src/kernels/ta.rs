@@ -1009,6 +1009,56 @@ mod tests {
         }
     }
 
+    /// WMA against TA-Lib's bar-by-bar sums written out (with its re-sums), on lengths
+    /// around several re-sum periods.
+    #[test]
+    fn wma_follows_ta_libs_bar_by_bar_sums() {
+        for period in [2, 3, 5, 30] {
+            for n in [
+                period,
+                period + 1,
+                period + 6,
+                8 * period + 3,
+                40 * period + 7,
+            ] {
+                let x = walk(n, None);
+                let lb = period - 1;
+                let p = period as f64;
+                let divider = (p + 1.0) * p * 0.5;
+                let mut want = vec![f64::NAN; lb];
+                let (mut plain, mut weighted) = (0.0, 0.0);
+                for (w, &v) in x[..lb].iter().enumerate() {
+                    plain += v;
+                    weighted += (w + 1) as f64 * v;
+                }
+                let mut trailing = 0.0;
+                for today in lb..n {
+                    let full = if (today - lb + 1) % (8 * period) == 0 {
+                        let (mut s1, mut s2) = (0.0, 0.0);
+                        for (w, &v) in x[today - lb..=today].iter().enumerate() {
+                            s1 += v;
+                            s2 += (w + 1) as f64 * v;
+                        }
+                        plain = s1;
+                        weighted = s2 - s1;
+                        s2
+                    } else {
+                        plain += x[today];
+                        plain -= trailing;
+                        let full = x[today] * p + weighted;
+                        weighted = full - plain;
+                        full
+                    };
+                    want.push(full / divider);
+                    trailing = x[today - lb];
+                }
+                let mut got = Vec::new();
+                assert!(wma(&x, period, &mut got));
+                assert_within("wma", &got, &want, 1e-13);
+            }
+        }
+    }
+
     #[test]
     fn window_extremes_match_a_brute_force_scan() {
         let x = walk(777, None);
