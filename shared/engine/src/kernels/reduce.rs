@@ -557,6 +557,81 @@ pub fn co_moments(x: &[f64], y: &[f64]) -> Option<(usize, f64, f64, f64)> {
     (varied && accurate).then_some((n, sxx, syy, sxy))
 }
 
+/// Inputs shorter than this go straight to selection (the sample would not pay off).
+const SAMPLED_MIN: usize = 1 << 14;
+/// About this many values are sampled.
+const SAMPLE: usize = 8192;
+
+/// An integer with the order of `f64::total_cmp` (for values that are not NaN): negative
+/// values have their magnitude bits flipped. Compares as one vector instruction.
+#[inline(always)]
+fn order_key(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ (((b >> 63) as u64) >> 1) as i64
+}
+
+/// [`order_stats`] of the non-NaN values of `values` (`valid` of them) when the wanted
+/// ranks lie close together (a median, one percentile), reading the data about once and
+/// without copying it: a strided sample of about [`SAMPLE`] values gives two bounds that
+/// hold the wanted ranks with a wide margin (four standard deviations of a sample rank,
+/// and more); one pass counts the values below the lower bound and collects the few
+/// between the bounds; selection among those gives the exact order statistics. `None`
+/// when the input is small, the ranks are spread out, or the bounds missed (then the
+/// caller selects over all values; the result is the same either way).
+pub fn order_stats_sampled(values: &[f64], valid: usize, ranks: &[usize]) -> Option<Vec<f64>> {
+    let (&first, &last) = (ranks.first()?, ranks.last()?);
+    if valid < SAMPLED_MIN || last >= valid || last - first > valid / 64 {
+        return None;
+    }
+    // One value from each stretch of `step`, at a scrambled offset, so that data with a
+    // period (or NaN at regular places) does not line up with the sample.
+    let step = (values.len() / SAMPLE).max(1);
+    let mut sample: Vec<f64> = (0..values.len() / step)
+        .map(|j| {
+            let mut h = (j as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+            h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            values[j * step + ((h ^ (h >> 31)) % step as u64) as usize]
+        })
+        .filter(|x| !x.is_nan())
+        .collect();
+    let s = sample.len();
+    if s < SAMPLE / 4 {
+        return None;
+    }
+    // A sample rank's standard deviation is at most √s/2; allow four of them and a pad.
+    let margin = 2 * (s as f64).sqrt() as usize + 16;
+    let at = |rank: usize| (rank as f64 / valid as f64 * s as f64) as usize;
+    let mut bound = |pos: Option<usize>, beyond: i64| match pos {
+        Some(p) if p < s => order_key(*sample.select_nth_unstable_by(p, f64::total_cmp).1),
+        _ => beyond,
+    };
+    let lo = bound(at(first).checked_sub(margin), i64::MIN);
+    let hi = bound(Some(at(last) + margin), i64::MAX);
+    let inside = |x: f64| {
+        let k = order_key(x);
+        !x.is_nan() & (k >= lo) & (k <= hi)
+    };
+    let mut below = 0usize;
+    let mut picked = Vec::with_capacity(valid / 16);
+    for group in values.chunks(8) {
+        // Most groups hold no value between the bounds: counted as vectors, skipped.
+        below += group
+            .iter()
+            .map(|&x| usize::from(!x.is_nan() & (order_key(x) < lo)))
+            .sum::<usize>();
+        if group.iter().fold(false, |any, &x| any | inside(x)) {
+            picked.extend(group.iter().copied().filter(|&x| inside(x)));
+        }
+    }
+    if below > first || below + picked.len() <= last {
+        return None;
+    }
+    let mut out = vec![f64::NAN; ranks.len()];
+    select_ranks(&mut picked, below, ranks, &mut out);
+    Some(out)
+}
+
 /// The values of ranks `ranks` (ascending, 0-based) in the ascending `f64::total_cmp`
 /// order of `v`, as a full sort would give them, by repeated selection (O(n log k) for k
 /// ranks instead of a sort). Reorders `v`.
@@ -605,6 +680,67 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    /// The sampled selection gives exactly what a sort gives, or declines: on noise, on
+    /// few distinct values (ties at the bounds), on ±0.0 and infinities, on sorted and
+    /// periodic data, with NaN anywhere, for ranks at the ends and in the middle.
+    #[test]
+    fn sampled_order_stats_equal_a_sort_or_decline() {
+        let mut next = {
+            let mut s = 0x9E37_79B9_7F4A_7C15u64;
+            move || {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                s
+            }
+        };
+        let n = 50_000;
+        let noise: Vec<f64> = (0..n).map(|_| (next() >> 11) as f64 - 4e15).collect();
+        let few: Vec<f64> = (0..n).map(|_| (next() % 5) as f64 - 2.0).collect();
+        let zeros: Vec<f64> = (0..n)
+            .map(|i| match next() % 7 {
+                0 => -0.0,
+                1 => 0.0,
+                2 => f64::INFINITY,
+                3 => f64::NEG_INFINITY,
+                4 if i % 3 == 0 => f64::NAN,
+                _ => (next() % 1000) as f64 * 1e-300,
+            })
+            .collect();
+        let sorted: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let periodic: Vec<f64> = (0..n).map(|i| (i % 6) as f64).collect();
+        let mut gappy = noise.clone();
+        for i in (0..n).step_by(3) {
+            gappy[i] = if i % 2 == 0 { f64::NAN } else { -f64::NAN };
+        }
+        let mut used = 0;
+        for data in [&noise, &few, &zeros, &sorted, &periodic, &gappy] {
+            let mut truth: Vec<f64> = data.iter().copied().filter(|x| !x.is_nan()).collect();
+            truth.sort_by(f64::total_cmp);
+            let m = truth.len();
+            for ranks in [
+                vec![0],
+                vec![m - 1],
+                vec![m / 2 - 1, m / 2],
+                vec![m / 3, m / 3 + 1],
+                vec![0, m - 1],
+            ] {
+                if let Some(got) = order_stats_sampled(data, m, &ranks) {
+                    used += 1;
+                    for (g, &r) in got.iter().zip(&ranks) {
+                        assert_eq!(g.to_bits(), truth[r].to_bits(), "rank {r} of {m}");
+                    }
+                }
+            }
+        }
+        // Every case but the spread-out ranks [0, m − 1] (which always decline).
+        assert_eq!(used, 24, "the sampled path ran {used} times of 24");
+        assert!(
+            order_stats_sampled(&noise[..1000], 1000, &[500]).is_none(),
+            "small input"
+        );
     }
 
     #[test]

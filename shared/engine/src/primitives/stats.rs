@@ -161,15 +161,14 @@ fn percentile_ranks(n: usize, q: f64) -> (usize, usize, f64) {
 /// `percentile_sorted` of the non-NaN values for several `qs`, by selection instead of a
 /// full sort (same values).
 fn percentiles(values: &[f64], qs: &[f64]) -> Vec<f64> {
-    let mut v: Vec<f64> = valid(values).collect();
-    let n = v.len();
+    let n = reduce::count(values);
     if n == 0 {
         return vec![f64::NAN; qs.len()];
     }
     let picks: Vec<(usize, usize, f64)> = qs.iter().map(|&q| percentile_ranks(n, q)).collect();
     let mut ranks: Vec<usize> = picks.iter().flat_map(|p| [p.0, p.1]).collect();
     ranks.sort_unstable();
-    let vals = reduce::order_stats(&mut v, &ranks);
+    let vals = order_stats(values, n, &ranks);
     let at = |r: usize| vals[ranks.partition_point(|&x| x < r)];
     picks
         .iter()
@@ -179,16 +178,24 @@ fn percentiles(values: &[f64], qs: &[f64]) -> Vec<f64> {
 
 /// Median of the non-NaN values by selection (same value as [`median_sorted`]).
 fn nan_median(values: &[f64]) -> f64 {
-    let mut v: Vec<f64> = valid(values).collect();
-    let n = v.len();
+    let n = reduce::count(values);
     match n {
         0 => f64::NAN,
-        _ if n % 2 == 1 => reduce::order_stats(&mut v, &[n / 2])[0],
+        _ if n % 2 == 1 => order_stats(values, n, &[n / 2])[0],
         _ => {
-            let m = reduce::order_stats(&mut v, &[n / 2 - 1, n / 2]);
+            let m = order_stats(values, n, &[n / 2 - 1, n / 2]);
             (m[0] + m[1]) / 2.0
         }
     }
+}
+
+/// The order statistics `ranks` (ascending) of the `n` non-NaN values of `values`: from a
+/// sample and one pass when the ranks are close together, else by selection over a copy.
+fn order_stats(values: &[f64], n: usize, ranks: &[usize]) -> Vec<f64> {
+    reduce::order_stats_sampled(values, n, ranks).unwrap_or_else(|| {
+        let mut v: Vec<f64> = valid(values).collect();
+        reduce::order_stats(&mut v, ranks)
+    })
 }
 
 /// Median of sorted values: the middle one, or the mean of the two middle ones.
