@@ -9,4 +9,5 @@ pub mod radix;
 pub mod recurrence;
 pub mod reduce;
 pub mod rolling;
+pub mod scan;
 pub mod ta;

@@ -7,7 +7,7 @@
 //! `mean`/`std`/`min` do, and kept in place by the elementwise ones.
 
 use crate::kernels::pairwise::neumaier_sum;
-use crate::kernels::{elementwise, reduce};
+use crate::kernels::{elementwise, reduce, scan};
 use crate::primitives::common::series;
 use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
 use crate::value::{Kind, KindSet, Series, Value};
@@ -162,18 +162,13 @@ fn mean_std1(v: &[f64]) -> (f64, f64) {
 
 /// x / running max(x) − 1, NaN kept in place (the running max skips NaN).
 fn drawdown_values(v: &[f64]) -> Vec<f64> {
-    let mut peak = f64::NAN;
-    v.iter()
-        .map(|&x| {
-            if x.is_nan() {
-                return f64::NAN;
-            }
-            if peak.is_nan() || x > peak {
-                peak = x;
-            }
-            x / peak - 1.0
-        })
-        .collect()
+    // The running peak (NaN where x is), then x / peak − 1 in a vectorised pass (a NaN
+    // x gives NaN).
+    let mut out = scan::running_extreme::<true>(v);
+    for (d, &x) in out.iter_mut().zip(v) {
+        *d = x / *d - 1.0;
+    }
+    out
 }
 
 fn max_drawdown_of(v: &[f64]) -> f64 {

@@ -6,7 +6,7 @@
 //! against `min_periods`; cumulative statistics skip NaN and leave it in place. The
 //! rolling kernels live in [`crate::kernels::rolling`] (O(n) or O(n log w)).
 
-use crate::kernels::{reduce, rolling};
+use crate::kernels::{reduce, rolling, scan};
 use crate::primitives::common::{series, valid};
 use crate::registry::{Call, EvalError, Family, Operand, Param, Primitive, Returns};
 use crate::value::{ColumnData, Kind, KindSet, Series, Table, Value};
@@ -590,9 +590,28 @@ fn accumulate(call: &Call<'_>, start: f64, f: fn(f64, f64) -> f64) -> Result<Val
     Ok(Value::Series(s.with_values(out)))
 }
 
+/// `cummax` (`MAX`) or `cummin` of the series input.
+fn running_extreme<const MAX: bool>(call: &Call<'_>) -> Result<Value, EvalError> {
+    let s = series(call, 0)?;
+    Ok(Value::Series(
+        s.with_values(scan::running_extreme::<MAX>(&s.values)),
+    ))
+}
+
 macro_rules! cumulative {
     ($ident:ident, $name:literal, $summary:literal, $doc:literal, $reference:literal,
      $start:expr, $f:expr) => {
+        cumulative!(
+            $ident,
+            $name,
+            $summary,
+            $doc,
+            $reference,
+            eval = |c| accumulate(c, $start, $f)
+        );
+    };
+    ($ident:ident, $name:literal, $summary:literal, $doc:literal, $reference:literal,
+     eval = $eval:expr) => {
         static $ident: Primitive = Primitive {
             name: $name,
             family: Family::Stats,
@@ -603,7 +622,7 @@ macro_rules! cumulative {
             params: &[],
             returns: Returns::Fixed(Kind::Series),
             request: None,
-            eval: |c| accumulate(c, $start, $f),
+            eval: $eval,
         };
     };
 }
@@ -632,8 +651,7 @@ cumulative!(
     "Running maximum",
     "Largest non-NaN value so far. A NaN input gives NaN at that date and is skipped.",
     "pandas: s.cummax()",
-    f64::NEG_INFINITY,
-    f64::max
+    eval = |c| running_extreme::<true>(c)
 );
 cumulative!(
     CUMMIN,
@@ -641,8 +659,7 @@ cumulative!(
     "Running minimum",
     "Smallest non-NaN value so far. A NaN input gives NaN at that date and is skipped.",
     "pandas: s.cummin()",
-    f64::INFINITY,
-    f64::min
+    eval = |c| running_extreme::<false>(c)
 );
 
 // ------------------------------------------------------------------ ema, zscore, rank
