@@ -27,10 +27,15 @@ pub fn running_extreme<const MAX: bool>(values: &[f64]) -> Vec<f64> {
     } else {
         f64::INFINITY
     };
-    let mut out = Vec::with_capacity(values.len());
+    let n = values.len();
+    let mut out = Vec::with_capacity(n);
+    // Written into the spare capacity: a possible reallocation call inside the loop made
+    // the compiler keep the running value on the stack.
+    let slots = &mut out.spare_capacity_mut()[..n];
     let mut held = none;
     let mut groups = values.chunks_exact(4);
-    for g in &mut groups {
+    let mut outs = slots.chunks_exact_mut(4);
+    for (g, o) in (&mut groups).zip(&mut outs) {
         // NaN enters the group's prefix as the neutral value and leaves as NaN.
         let x = g.map_or_neutral(none);
         let p1 = pick::<MAX>(x[0], x[1]);
@@ -43,17 +48,16 @@ pub fn running_extreme<const MAX: bool>(values: &[f64]) -> Vec<f64> {
             pick::<MAX>(held, p3),
         ];
         held = run[3];
-        out.extend_from_slice(&[
-            if g[0].is_nan() { g[0] } else { run[0] },
-            if g[1].is_nan() { g[1] } else { run[1] },
-            if g[2].is_nan() { g[2] } else { run[2] },
-            if g[3].is_nan() { g[3] } else { run[3] },
-        ]);
+        for ((slot, &v), r) in o.iter_mut().zip(g).zip(run) {
+            slot.write(if v.is_nan() { v } else { r });
+        }
     }
-    for &x in groups.remainder() {
+    for (&x, slot) in groups.remainder().iter().zip(outs.into_remainder()) {
         held = pick::<MAX>(held, x);
-        out.push(if x.is_nan() { x } else { held });
+        slot.write(if x.is_nan() { x } else { held });
     }
+    // SAFETY: the groups and their remainder wrote all `n` slots.
+    unsafe { out.set_len(n) };
     out
 }
 

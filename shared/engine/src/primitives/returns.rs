@@ -172,10 +172,26 @@ fn drawdown_values(v: &[f64]) -> Vec<f64> {
 }
 
 fn max_drawdown_of(v: &[f64]) -> f64 {
-    drawdown_values(v)
-        .into_iter()
-        .filter(|x| !x.is_nan())
-        .fold(f64::NAN, |m, x| if m.is_nan() || x < m { x } else { m })
+    // The smallest drawdown in eight lanes (a vector minimum; a NaN is never smaller).
+    // Drawdowns are ≤ 0, so +inf left over means no value was present.
+    let d = drawdown_values(v);
+    let mut lanes = [f64::INFINITY; 8];
+    let mut groups = d.chunks_exact(8);
+    for g in &mut groups {
+        for (m, &x) in lanes.iter_mut().zip(g) {
+            *m = if x < *m { x } else { *m };
+        }
+    }
+    let least = groups
+        .remainder()
+        .iter()
+        .chain(&lanes)
+        .fold(f64::INFINITY, |m, &x| if x < m { x } else { m });
+    if least == f64::INFINITY {
+        f64::NAN
+    } else {
+        least
+    }
 }
 
 fn cagr_of(s: &Series) -> f64 {
