@@ -144,10 +144,26 @@ fn map_fixed_wide<F: Fn(f64) -> f64, E: Fn(f64) -> f64>(
     map_fixed_body(xs, fast, exact)
 }
 
+/// [`map_fixed_body`] in 512-bit vectors (eight values per instruction).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+fn map_fixed_avx512<F: Fn(f64) -> f64, E: Fn(f64) -> f64>(
+    xs: &[f64],
+    fast: &F,
+    exact: &E,
+) -> Vec<f64> {
+    map_fixed_body(xs, fast, exact)
+}
+
 /// `fast` applied to every value where it is defined, `exact` elsewhere: `fast` returns
 /// NaN for inputs outside its domain, and those values (NaN inputs too) are recomputed
 /// with `exact`. For the vectorisable maths below ([`ln_fast`], [`exp_fast`]).
 pub fn map_fixed(xs: &[f64], fast: impl Fn(f64) -> f64, exact: impl Fn(f64) -> f64) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU supports AVX-512 F/DQ/VL, AVX2 and FMA (checked by `avx512`).
+        return unsafe { map_fixed_avx512(xs, &fast, &exact) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 and FMA (checked just above).
@@ -190,6 +206,29 @@ fn zip_extend_fixed_wide<F: Fn(f64, f64) -> f64, E: Fn(f64, f64) -> f64>(
     zip_extend_fixed_body(out, xs, ys, fast, exact);
 }
 
+/// [`zip_extend_fixed_body`] in 512-bit vectors.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+fn zip_extend_fixed_avx512<F: Fn(f64, f64) -> f64, E: Fn(f64, f64) -> f64>(
+    out: &mut Vec<f64>,
+    xs: &[f64],
+    ys: &[f64],
+    fast: &F,
+    exact: &E,
+) {
+    zip_extend_fixed_body(out, xs, ys, fast, exact);
+}
+
+/// Whether the CPU has the AVX-512 subsets the 512-bit maths paths are compiled for.
+#[cfg(target_arch = "x86_64")]
+fn avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+}
+
 /// [`zip_extend`] with [`map_fixed`]'s rule: pairs `fast` marks NaN get `exact`.
 pub fn zip_extend_fixed(
     out: &mut Vec<f64>,
@@ -198,6 +237,11 @@ pub fn zip_extend_fixed(
     fast: impl Fn(f64, f64) -> f64,
     exact: impl Fn(f64, f64) -> f64,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU supports AVX-512 F/DQ/VL, AVX2 and FMA (checked by `avx512`).
+        return unsafe { zip_extend_fixed_avx512(out, xs, ys, &fast, &exact) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 and FMA (checked just above).
@@ -352,6 +396,69 @@ mod tests {
         assert_eq!(out.len(), 1500);
         for i in 1..1500 {
             assert!(ulps(out[i], (ys[i] / ys[i - 1]).ln()) <= 1, "{i}");
+        }
+    }
+
+    /// Every vector path this CPU has gives the portable loop's bits, out-of-domain
+    /// repairs included (the dispatch picks only one of them).
+    #[test]
+    fn every_vector_path_of_the_fixed_maths_gives_the_portable_bits() {
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let xs: Vec<f64> = (0..5000)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                match i % 50 {
+                    0 => f64::NAN,
+                    1 => -1.0,
+                    2 => 0.0,
+                    3 => 1e-310,
+                    4 => 800.0,
+                    _ => f64::from_bits((s >> 12) | (((s % 40) + 1003) << 52)),
+                }
+            })
+            .collect();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let want_ln = bits(&map_fixed_body(&xs, &ln_fast, &f64::ln));
+        let want_exp = bits(&map_fixed_body(&xs, &exp_fast, &f64::exp));
+        let mut want_zip = Vec::new();
+        let (a, b) = (&xs[1..], &xs[..4999]);
+        zip_extend_fixed_body(&mut want_zip, a, b, &|p, q| ln_fast(p / q), &|p, q| {
+            (p / q).ln()
+        });
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut paths = 0;
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: AVX2 and FMA checked on the line above.
+                unsafe {
+                    assert_eq!(bits(&map_fixed_wide(&xs, &ln_fast, &f64::ln)), want_ln);
+                    assert_eq!(bits(&map_fixed_wide(&xs, &exp_fast, &f64::exp)), want_exp);
+                    let mut got = Vec::new();
+                    zip_extend_fixed_wide(&mut got, a, b, &|p, q| ln_fast(p / q), &|p, q| {
+                        (p / q).ln()
+                    });
+                    assert_eq!(bits(&got), bits(&want_zip));
+                }
+                paths += 1;
+            }
+            if avx512() {
+                // SAFETY: the AVX-512 subsets checked by `avx512`.
+                unsafe {
+                    assert_eq!(bits(&map_fixed_avx512(&xs, &ln_fast, &f64::ln)), want_ln);
+                    assert_eq!(bits(&map_fixed_avx512(&xs, &exp_fast, &f64::exp)), want_exp);
+                    let mut got = Vec::new();
+                    zip_extend_fixed_avx512(&mut got, a, b, &|p, q| ln_fast(p / q), &|p, q| {
+                        (p / q).ln()
+                    });
+                    assert_eq!(bits(&got), bits(&want_zip));
+                }
+                paths += 1;
+            }
+            eprintln!("vector paths compared: {paths}");
         }
     }
 
