@@ -96,9 +96,28 @@ pub fn map(xs: &[f64], f: impl Fn(f64) -> f64) -> Vec<f64> {
     map_body(xs, &f)
 }
 
+/// [`zip_body`] in 512-bit vectors (see [`map_avx512`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+fn zip_avx512<F: Fn(f64, f64) -> f64>(xs: &[f64], ys: &[f64], f: &F) -> Vec<f64> {
+    zip_body(xs, ys, f)
+}
+
+/// [`zip_extend_body`] in 512-bit vectors (see [`map_avx512`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+fn zip_extend_avx512<F: Fn(f64, f64) -> f64>(out: &mut Vec<f64>, xs: &[f64], ys: &[f64], f: &F) {
+    zip_extend_body(out, xs, ys, f);
+}
+
 /// `f` applied pairwise to two equally long slices (extra values of the longer are
 /// ignored).
 pub fn zip(xs: &[f64], ys: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU supports the AVX-512 subsets, AVX2 and FMA (checked by `avx512`).
+        return unsafe { zip_avx512(xs, ys, &f) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above).
@@ -109,6 +128,11 @@ pub fn zip(xs: &[f64], ys: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
 
 /// [`zip`] appending to `out` (no intermediate vector).
 pub fn zip_extend(out: &mut Vec<f64>, xs: &[f64], ys: &[f64], f: impl Fn(f64, f64) -> f64) {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU supports the AVX-512 subsets, AVX2 and FMA (checked by `avx512`).
+        return unsafe { zip_extend_avx512(out, xs, ys, &f) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above).
@@ -480,6 +504,13 @@ mod tests {
                     let got = unsafe { map_avx512(&xs, &op) };
                     assert_eq!(bits(&got), bits(&map_body(&xs, &op)));
                 }
+                let div = |p: f64, q: f64| p / q;
+                // SAFETY: the AVX-512 subsets checked by `avx512`.
+                let (got, mut appended) = unsafe { (zip_avx512(a, b, &div), vec![1.0]) };
+                assert_eq!(bits(&got), bits(&zip_body(a, b, &div)));
+                // SAFETY: as above.
+                unsafe { zip_extend_avx512(&mut appended, a, b, &div) };
+                assert_eq!(bits(&appended[1..]), bits(&got));
             }
             eprintln!("vector paths compared: {paths}");
         }
