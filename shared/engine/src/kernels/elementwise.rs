@@ -41,6 +41,42 @@ fn map_body<F: Fn(f64) -> f64>(xs: &[f64], f: &F) -> Vec<f64> {
     out
 }
 
+/// `f` over `xs` in place (a loop that vectorises).
+#[inline(always)]
+fn update_body<F: Fn(f64) -> f64>(xs: &mut [f64], f: &F) {
+    for x in xs.iter_mut() {
+        *x = f(*x);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+fn update_avx512<F: Fn(f64) -> f64>(xs: &mut [f64], f: &F) {
+    update_body(xs, f);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn update_wide<F: Fn(f64) -> f64>(xs: &mut [f64], f: &F) {
+    update_body(xs, f);
+}
+
+/// `f` applied to every value in place (no new vector: for a pass over a kernel's own
+/// output, e.g. the square roots of rolling variances).
+pub fn update(xs: &mut [f64], f: impl Fn(f64) -> f64) {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU supports the AVX-512 subsets, AVX2 and FMA (checked by `avx512`).
+        return unsafe { update_avx512(xs, &f) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { update_wide(xs, &f) };
+    }
+    update_body(xs, &f);
+}
+
 /// `f` over pairs of `xs` and `ys` (the shorter length).
 #[inline(always)]
 fn zip_body<F: Fn(f64, f64) -> f64>(xs: &[f64], ys: &[f64], f: &F) -> Vec<f64> {
@@ -504,6 +540,13 @@ mod tests {
                     let got = unsafe { map_avx512(&xs, &op) };
                     assert_eq!(bits(&got), bits(&map_body(&xs, &op)));
                 }
+                let root = |v: f64| if v < 0.0 { 0.0 } else { v.sqrt() };
+                let mut updated = xs.clone();
+                // SAFETY: the AVX-512 subsets checked by `avx512`.
+                unsafe { update_avx512(&mut updated, &root) };
+                let mut plain = xs.clone();
+                update_body(&mut plain, &root);
+                assert_eq!(bits(&updated), bits(&plain));
                 let div = |p: f64, q: f64| p / q;
                 // SAFETY: the AVX-512 subsets checked by `avx512`.
                 let (got, mut appended) = unsafe { (zip_avx512(a, b, &div), vec![1.0]) };

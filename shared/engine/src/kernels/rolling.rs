@@ -875,9 +875,8 @@ fn block_var(values: &[f64], window: usize, min_periods: usize, ddof: usize) -> 
 /// negative variance read as 0 like pandas' `zsqrt`. O(n) time, O(1) extra space.
 pub fn rolling_std(values: &[f64], window: usize, min_periods: usize, ddof: usize) -> Vec<f64> {
     let mut out = rolling_var(values, window, min_periods, ddof);
-    for v in &mut out {
-        *v = if *v < 0.0 { 0.0 } else { v.sqrt() };
-    }
+    // Vectorised (one scalar square root per value was a third of the time).
+    super::elementwise::update(&mut out, |v| if v < 0.0 { 0.0 } else { v.sqrt() });
     out
 }
 
