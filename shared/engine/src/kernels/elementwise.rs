@@ -515,6 +515,9 @@ mod tests {
                         (p / q).ln()
                     });
                     assert_eq!(bits(&got), bits(&want_zip));
+                    let mut updated = xs.clone();
+                    update_wide(&mut updated, &f64::sqrt);
+                    assert_eq!(bits(&updated), bits(&map_body(&xs, &f64::sqrt)));
                 }
                 paths += 1;
             }
