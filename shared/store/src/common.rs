@@ -7,6 +7,7 @@
 //! ([`page_start`], [`page_of`]) and the visibility rules ([`can_see`], [`visible_model`],
 //! [`owned_model`], [`listed_to`]) live here for the same reason: one contract, one place.
 
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{de::DeserializeOwned, Serialize};
@@ -53,14 +54,37 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
-/// A new id: 12 hex digits of the millisecond clock then 12 random hex digits, so ids
-/// sort by creation time and never collide in practice.
+/// The millisecond and 48-bit tail of the last id this process made.
+static LAST_ID: Mutex<(u64, u64)> = Mutex::new((0, 0));
+
+/// A new id: 12 hex digits of the millisecond clock then 12 hex digits that are random,
+/// so ids sort by creation time and never collide in practice. Within one process ids
+/// strictly increase: an id made in the same millisecond as the previous one (or after
+/// the clock stepped back) keeps that millisecond and a tail a random 1–2²⁴ above the
+/// previous tail, so listings ordered by id ("newest first") hold the creation order even
+/// for runs recorded a few microseconds apart.
 pub fn new_id() -> String {
-    format!(
-        "{:012x}{}",
-        now_ms() as u64 & 0xffff_ffff_ffff,
-        hex::encode(random_bytes::<6>())
-    )
+    const TAIL: u64 = 0xffff_ffff_ffff;
+    let now = now_ms() as u64 & TAIL;
+    let random = u64::from_le_bytes({
+        let mut b = [0u8; 8];
+        b[..6].copy_from_slice(&random_bytes::<6>());
+        b
+    });
+    // A poisoned lock only means another thread panicked while holding two integers.
+    let mut last = LAST_ID.lock().unwrap_or_else(|e| e.into_inner());
+    let (ms, tail) = if now > last.0 {
+        (now, random)
+    } else {
+        let step = 1 + (random & 0xff_ffff);
+        match last.1.checked_add(step).filter(|t| *t <= TAIL) {
+            Some(t) => (last.0, t),
+            // The tail ran out within one millisecond: borrow the next one.
+            None => ((last.0 + 1) & TAIL, random),
+        }
+    };
+    *last = (ms, tail);
+    format!("{ms:012x}{tail:012x}")
 }
 
 /// Lower-case hex SHA-256 of an API key: the only form in which keys are stored.
@@ -749,4 +773,29 @@ pub fn check_cache_put(key: &str, ttl_secs: u64) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod id_tests {
+    use super::new_id;
+
+    /// Ids made back to back (thousands per millisecond) strictly increase, have the
+    /// documented shape, and start with the clock's millisecond.
+    #[test]
+    fn ids_made_back_to_back_strictly_increase() {
+        let ids: Vec<String> = (0..20_000).map(|_| new_id()).collect();
+        for pair in ids.windows(2) {
+            assert!(pair[0] < pair[1], "{} then {}", pair[0], pair[1]);
+        }
+        for id in &ids {
+            assert_eq!(id.len(), 24);
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+                "{id}"
+            );
+        }
+        let ms = u64::from_str_radix(&ids[0][..12], 16).unwrap();
+        assert!(ms.abs_diff(super::now_ms() as u64 & 0xffff_ffff_ffff) < 60_000);
+    }
 }
